@@ -1,0 +1,281 @@
+//! The parallel applier: input batches -> LF votes -> a [`LabelMatrix`], in input order.
+//!
+//! A reader thread parses the input batch by batch (so memory holds a couple of batches plus
+//! the n x m matrix, whatever the file size) while rayon evaluates each batch in fixed-size
+//! chunks of rows. Every chunk writes its own rows of the matrix, so the result is the same
+//! byte for byte whatever the number of threads; when LFs fail, the error reported is the one
+//! on the earliest chunk, so errors do not depend on scheduling either.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::io::source::{BatchSource, TableError, TableFormat, open_table};
+use crate::io::table::{Batch, Column, Values};
+use crate::lf::{Chunk, EvalError, LfError, LfSet, ReadPlan, VoteSink};
+use crate::matrix::{LabelMatrix, MatrixError, Provenance, RowKeys};
+
+/// Rows per parallel work item. A multiple of 8 so that chunks start on a byte of a validity
+/// bitmap (the plugin ABI passes bitmaps by byte).
+pub const CHUNK_ROWS: usize = 4096;
+
+/// How to apply an LF set to a table.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// LF column name -> data column name, for data whose columns are named otherwise.
+    pub column_map: BTreeMap<String, String>,
+    /// A column carried through as the row key of the matrix.
+    pub id_column: Option<String>,
+    /// The input format; `None` guesses it from the file extension.
+    pub format: Option<TableFormat>,
+    /// Rows per input batch (memory holds about two batches).
+    pub batch_rows: usize,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            column_map: BTreeMap::new(),
+            id_column: None,
+            format: None,
+            batch_rows: 64 * 1024,
+        }
+    }
+}
+
+/// Receives progress while applying. Called from the applying thread only.
+pub trait Progress: Sync {
+    /// The input's size in progress units (bytes, or rows for Parquet and WRENCH), if known.
+    fn start(&self, _total: Option<u64>) {}
+
+    /// `position` units of the input and `rows` rows are done.
+    fn update(&self, _position: u64, _rows: u64) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// Errors while applying LFs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// The input could not be read.
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// The LF set does not fit the input.
+    #[error(transparent)]
+    Lf(#[from] LfError),
+    /// An LF failed on a row.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// The row-key column is unusable.
+    #[error("`{path}` row {row}: the id column `{column}` {message}")]
+    RowKey {
+        /// The input.
+        path: PathBuf,
+        /// The 0-based row.
+        row: u64,
+        /// The id column.
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The matrix could not be assembled.
+    #[error(transparent)]
+    Matrix(#[from] MatrixError),
+}
+
+/// Apply every LF of `set` to every row of the table at `data`.
+pub fn apply(
+    set: &LfSet,
+    data: &Path,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<LabelMatrix, ApplyError> {
+    let format = match options.format {
+        Some(format) => format,
+        None => TableFormat::from_path(data)?,
+    };
+    let plan = set.read_plan(&options.column_map, options.id_column.as_deref())?;
+    let needed_by = |column: &str| plan.needed_by.get(column).cloned().unwrap_or_default();
+    let source = open_table(data, format, &plan.requests, &needed_by, options.batch_rows)?;
+    progress.start(source.progress_total());
+    let n_lfs = set.lfs().len();
+    let mut votes: Vec<i8> = Vec::new();
+    let mut keys = options
+        .id_column
+        .as_ref()
+        .map(|name| KeyCollector::new(data, name));
+    let data_hash = std::thread::scope(|scope| -> Result<blake3::Hash, ApplyError> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(2);
+        let reader = scope.spawn(move || read_all(source, sender));
+        let mut rows = 0u64;
+        for message in &receiver {
+            let piece = message?;
+            apply_batch(set, &plan, &piece.batch, n_lfs, &mut votes)?;
+            if let Some(keys) = &mut keys {
+                keys.push(&piece.batch.columns[0], piece.batch.first_row)?;
+            }
+            rows += piece.batch.n_rows as u64;
+            progress.update(piece.position, rows);
+        }
+        drop(receiver);
+        let mut source = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(source.content_hash()?)
+    })?;
+    let n_rows = votes.len() / n_lfs;
+    let votes = ndarray::Array2::from_shape_vec((n_rows, n_lfs), votes).expect("rows x LFs votes");
+    let names = set.lfs().iter().map(|info| info.name.clone()).collect();
+    let mut matrix = LabelMatrix::new(votes, names, set.classes().to_vec())?;
+    if let (Some(name), Some(keys)) = (&options.id_column, keys) {
+        matrix = matrix.with_row_keys(name.clone(), keys.finish())?;
+    }
+    Ok(matrix.with_provenance(provenance(set, data, data_hash, &options.column_map)))
+}
+
+/// Send every batch of `source` down `sender`, stopping at the first error or when the
+/// receiver hangs up; hand the source back for its content hash.
+fn read_all(
+    mut source: Box<dyn BatchSource>,
+    sender: std::sync::mpsc::SyncSender<Result<crate::io::source::SourceBatch, TableError>>,
+) -> Box<dyn BatchSource> {
+    loop {
+        match source.next_batch() {
+            Ok(Some(batch)) => {
+                if sender.send(Ok(batch)).is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(error) => {
+                let _ = sender.send(Err(error));
+                break;
+            }
+        }
+    }
+    source
+}
+
+/// Evaluate every LF on `batch`, appending its rows of votes to `votes` (row-major).
+fn apply_batch(
+    set: &LfSet,
+    plan: &ReadPlan,
+    batch: &Batch,
+    n_lfs: usize,
+    votes: &mut Vec<i8>,
+) -> Result<(), EvalError> {
+    let offset = votes.len();
+    votes.resize(offset + batch.n_rows * n_lfs, -1);
+    let results: Vec<Result<(), EvalError>> = votes[offset..]
+        .par_chunks_mut(CHUNK_ROWS * n_lfs)
+        .enumerate()
+        .map(|(index, block)| {
+            let start = index * CHUNK_ROWS;
+            let len = block.len() / n_lfs;
+            for (bound, inputs) in set.evaluators.iter().zip(&plan.inputs) {
+                let chunk = Chunk {
+                    columns: inputs.iter().map(|input| &batch.columns[*input]).collect(),
+                    start,
+                    len,
+                    first_row: batch.first_row + start as u64,
+                };
+                let mut sink = VoteSink {
+                    votes: &mut *block,
+                    stride: n_lfs,
+                    outputs: &bound.outputs,
+                };
+                bound.evaluator.evaluate(&chunk, &mut sink)?;
+            }
+            Ok(())
+        })
+        .collect();
+    results.into_iter().collect()
+}
+
+/// Gathers the row keys batch by batch.
+struct KeyCollector {
+    path: PathBuf,
+    column: String,
+    keys: Option<RowKeys>,
+}
+
+impl KeyCollector {
+    fn new(path: &Path, column: &str) -> Self {
+        KeyCollector {
+            path: path.to_owned(),
+            column: column.to_owned(),
+            keys: None,
+        }
+    }
+
+    fn push(&mut self, column: &Column, first_row: u64) -> Result<(), ApplyError> {
+        let error = |row: usize, message: &str| ApplyError::RowKey {
+            path: self.path.clone(),
+            row: first_row + row as u64,
+            column: self.column.clone(),
+            message: message.to_owned(),
+        };
+        if let Some(row) = (0..column.len()).find(|row| !column.is_valid(*row)) {
+            return Err(error(row, "is empty; every row needs a key"));
+        }
+        match (column.values(), &mut self.keys) {
+            (Values::Text { .. }, keys @ None) => *keys = Some(RowKeys::Text(Vec::new())),
+            (Values::Int(_), keys @ None) => *keys = Some(RowKeys::Int(Vec::new())),
+            _ => {}
+        }
+        match (column.values(), &mut self.keys) {
+            (Values::Text { .. }, Some(RowKeys::Text(keys))) => keys.extend(
+                (0..column.len()).map(|row| column.text(row).unwrap_or_default().to_owned()),
+            ),
+            (Values::Int(values), Some(RowKeys::Int(keys))) => keys.extend_from_slice(values),
+            _ => return Err(error(0, "must be text or integers")),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> RowKeys {
+        self.keys.unwrap_or(RowKeys::Text(Vec::new()))
+    }
+}
+
+fn provenance(
+    set: &LfSet,
+    data: &Path,
+    data_hash: blake3::Hash,
+    column_map: &BTreeMap<String, String>,
+) -> Provenance {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"labelgen label matrix\0");
+    hasher.update(data_hash.as_bytes());
+    for class in set.classes() {
+        hasher.update(class.as_bytes()).update(b"\0");
+    }
+    for (column, target) in column_map {
+        hasher
+            .update(column.as_bytes())
+            .update(b"\0")
+            .update(target.as_bytes())
+            .update(b"\0");
+    }
+    let mut by_name: Vec<_> = set.lfs().iter().collect();
+    by_name.sort_by(|left, right| left.name.cmp(&right.name));
+    for info in by_name {
+        hasher
+            .update(info.name.as_bytes())
+            .update(b"\0")
+            .update(info.fingerprint.as_bytes());
+    }
+    Provenance {
+        labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+        data_path: data.display().to_string(),
+        data_hash: data_hash.to_hex().to_string(),
+        column_map: column_map.clone(),
+        fingerprint: hasher.finalize().to_hex().to_string(),
+        lfs: set.lfs().to_vec(),
+    }
+}

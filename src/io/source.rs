@@ -1,0 +1,293 @@
+//! Reading input tables in batches: format detection, column checks, the [`BatchSource`] trait.
+
+use std::path::{Path, PathBuf};
+
+use super::table::{Batch, ColumnRequest, ColumnType};
+
+/// Errors reading an input table.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// The file could not be opened or read.
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The extension names no known format.
+    #[error(
+        "cannot tell the format of `{path}` from its extension; use .csv, .tsv, .parquet, \
+         .ndjson / .jsonl, or a WRENCH split .json"
+    )]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A column the LFs need is absent.
+    #[error("`{path}` has no column `{column}`{needed_by}; it has {}", list(.available))]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The missing column.
+        column: String,
+        /// Who needs it, as " (needed by LF `x`)", or empty.
+        needed_by: String,
+        /// The columns the file has.
+        available: Vec<String>,
+    },
+    /// A column has a type the LFs cannot use.
+    #[error("column `{column}` of `{path}` is {found}, but {expected} is needed{needed_by}")]
+    WrongType {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// The type needed.
+        expected: ColumnType,
+        /// The type found.
+        found: String,
+        /// Who needs it, as " (needed by LF `x`)", or empty.
+        needed_by: String,
+    },
+    /// A value could not be read as the type needed.
+    #[error("`{path}` line {line}, column `{column}`: {message}")]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file is not well-formed in its format.
+    #[error("`{path}` line {line}: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line, or 0 when unknown.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// The Parquet reader failed.
+    #[error("cannot read Parquet file `{path}`: {message}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The reader's message.
+        message: String,
+    },
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "no columns".to_owned();
+    }
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    quoted.join(", ")
+}
+
+/// The formats labelgen reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TableFormat {
+    /// Comma- or otherwise-delimited text with a header row.
+    Csv {
+        /// Field delimiter byte.
+        delimiter: u8,
+    },
+    /// Apache Parquet.
+    Parquet,
+    /// One JSON object per line.
+    Ndjson,
+    /// A WRENCH benchmark split: `{id: {label, weak_labels, data: {...}}}`.
+    Wrench,
+}
+
+impl TableFormat {
+    /// The format named by `path`'s extension.
+    pub fn from_path(path: &Path) -> Result<TableFormat, TableError> {
+        let extension = path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("csv") => Ok(TableFormat::Csv { delimiter: b',' }),
+            Some("tsv") | Some("tab") => Ok(TableFormat::Csv { delimiter: b'\t' }),
+            Some("parquet") | Some("pq") => Ok(TableFormat::Parquet),
+            Some("ndjson") | Some("jsonl") => Ok(TableFormat::Ndjson),
+            Some("json") => Ok(TableFormat::Wrench),
+            _ => Err(TableError::UnknownFormat {
+                path: path.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A batch and how far into the input it reaches, for progress.
+#[derive(Debug)]
+pub struct SourceBatch {
+    /// The rows.
+    pub batch: Batch,
+    /// Progress units consumed so far (bytes or rows, see [`BatchSource::progress_total`]).
+    pub position: u64,
+}
+
+/// Rows of an input table, batch by batch, with only the requested columns.
+pub trait BatchSource: Send {
+    /// The next batch, or `None` at the end of the input.
+    fn next_batch(&mut self) -> Result<Option<SourceBatch>, TableError>;
+
+    /// Total progress units (bytes of the file, or rows), when known.
+    fn progress_total(&self) -> Option<u64>;
+
+    /// The BLAKE3 hash of the whole input file. Call after the last batch.
+    fn content_hash(&mut self) -> Result<blake3::Hash, TableError>;
+}
+
+/// Open `path` and check that it has every requested column with a usable type.
+///
+/// `needed_by` names, per requested column, who needs it (for error messages). Batches hold at
+/// most `batch_rows` rows.
+pub fn open_table(
+    path: &Path,
+    format: TableFormat,
+    requests: &[ColumnRequest],
+    needed_by: &dyn Fn(&str) -> String,
+    batch_rows: usize,
+) -> Result<Box<dyn BatchSource>, TableError> {
+    let batch_rows = batch_rows.max(8);
+    let context = OpenContext {
+        path,
+        requests,
+        needed_by,
+        batch_rows,
+    };
+    match format {
+        TableFormat::Csv { delimiter } => {
+            Ok(Box::new(super::csv::CsvSource::open(&context, delimiter)?))
+        }
+        TableFormat::Parquet => Ok(Box::new(super::parquet::ParquetSource::open(&context)?)),
+        TableFormat::Ndjson => Ok(Box::new(super::json::NdjsonSource::open(&context)?)),
+        TableFormat::Wrench => Ok(Box::new(super::wrench::WrenchSource::open(&context)?)),
+    }
+}
+
+/// What every source needs to open.
+pub(crate) struct OpenContext<'a> {
+    pub path: &'a Path,
+    pub requests: &'a [ColumnRequest],
+    pub needed_by: &'a dyn Fn(&str) -> String,
+    pub batch_rows: usize,
+}
+
+impl OpenContext<'_> {
+    pub fn missing(&self, column: &str, available: Vec<String>) -> TableError {
+        TableError::MissingColumn {
+            path: self.path.to_owned(),
+            column: column.to_owned(),
+            needed_by: (self.needed_by)(column),
+            available,
+        }
+    }
+
+    pub fn wrong_type(
+        &self,
+        column: &str,
+        expected: ColumnType,
+        found: impl Into<String>,
+    ) -> TableError {
+        TableError::WrongType {
+            path: self.path.to_owned(),
+            column: column.to_owned(),
+            expected,
+            found: found.into(),
+            needed_by: (self.needed_by)(column),
+        }
+    }
+
+    pub fn io(&self, source: std::io::Error) -> TableError {
+        TableError::Io {
+            path: self.path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// A `Read` that hashes what passes through and counts the bytes.
+pub(crate) struct HashingReader<R> {
+    inner: R,
+    hasher: blake3::Hasher,
+    pub bytes_read: u64,
+}
+
+impl<R> HashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: blake3::Hasher::new(),
+            bytes_read: 0,
+        }
+    }
+
+    pub fn hash(&self) -> blake3::Hash {
+        self.hasher.finalize()
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for HashingReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        self.hasher.update(&buffer[..count]);
+        self.bytes_read += count as u64;
+        Ok(count)
+    }
+}
+
+/// Parse CSV or JSON text as a value of `column_type` and append it; `Err` says why not.
+pub(crate) fn push_parsed(
+    builder: &mut super::table::ColumnBuilder,
+    column_type: ColumnType,
+    text: &str,
+) -> Result<(), String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() && column_type != ColumnType::Text {
+        builder.push_null();
+        return Ok(());
+    }
+    match column_type {
+        ColumnType::Text => builder.push_text(text),
+        ColumnType::Float => match trimmed.parse::<f64>() {
+            Ok(value) => builder.push_float(value),
+            Err(_) => return Err(format!("`{}` is not a number", shorten(text))),
+        },
+        ColumnType::Int => match trimmed.parse::<i64>() {
+            Ok(value) => builder.push_int(value),
+            Err(_) => return Err(format!("`{}` is not an integer", shorten(text))),
+        },
+        ColumnType::Bool => match trimmed.to_ascii_lowercase().as_str() {
+            "true" | "t" | "yes" | "1" => builder.push_bool(true),
+            "false" | "f" | "no" | "0" => builder.push_bool(false),
+            _ => {
+                return Err(format!(
+                    "`{}` is not a boolean (true/false, yes/no, 1/0)",
+                    shorten(text)
+                ));
+            }
+        },
+    }
+    Ok(())
+}
+
+/// At most 40 characters of `text`, for messages.
+pub(crate) fn shorten(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,260 @@
+//! The label matrix: n rows x m LFs of `i8` votes, `-1` = abstain, with what produced it.
+
+use ndarray::{Array2, ArrayView1};
+use serde::{Deserialize, Serialize};
+
+use crate::lf::LfInfo;
+
+/// Version of the label-matrix file format (the metadata layout and column conventions).
+pub const MATRIX_FORMAT_VERSION: u32 = 1;
+
+/// The vote that means "no opinion".
+pub const ABSTAIN: i8 = -1;
+
+/// Row keys carried from a column of the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RowKeys {
+    /// Text keys.
+    Text(Vec<String>),
+    /// Integer keys.
+    Int(Vec<i64>),
+}
+
+impl RowKeys {
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        match self {
+            RowKeys::Text(keys) => keys.len(),
+            RowKeys::Int(keys) => keys.len(),
+        }
+    }
+
+    /// True when there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What made a label matrix: recorded in its file so every output says where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// labelgen's version.
+    pub labelgen_version: String,
+    /// The input data file, as given.
+    pub data_path: String,
+    /// BLAKE3 (hex) of the input data file.
+    pub data_hash: String,
+    /// LF column name -> data column name, where remapped.
+    pub column_map: std::collections::BTreeMap<String, String>,
+    /// BLAKE3 (hex) over the data hash, the classes, the column map and every LF's name and
+    /// fingerprint (in name order, so it does not depend on the order LF sources were given).
+    pub fingerprint: String,
+    /// The LFs, in column order.
+    pub lfs: Vec<LfInfo>,
+}
+
+/// An n x m matrix of votes with its LF names, classes, optional row keys and provenance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelMatrix {
+    votes: Array2<i8>,
+    lf_names: Vec<String>,
+    classes: Vec<String>,
+    row_keys: Option<(String, RowKeys)>,
+    provenance: Option<Provenance>,
+}
+
+/// Errors building a label matrix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MatrixError {
+    /// Dimensions disagree.
+    #[error("{0}")]
+    Shape(String),
+    /// A vote is outside `-1..k`.
+    #[error("LF `{lf}` votes {vote} on row {row}, outside -1..{cardinality}")]
+    VoteOutOfRange {
+        /// The LF.
+        lf: String,
+        /// The row.
+        row: usize,
+        /// The vote.
+        vote: i8,
+        /// The number of classes.
+        cardinality: usize,
+    },
+}
+
+impl LabelMatrix {
+    /// A matrix from its votes (rows x LFs), LF names and class names; votes are checked.
+    pub fn new(
+        votes: Array2<i8>,
+        lf_names: Vec<String>,
+        classes: Vec<String>,
+    ) -> Result<Self, MatrixError> {
+        if votes.ncols() != lf_names.len() {
+            return Err(MatrixError::Shape(format!(
+                "the matrix has {} columns but {} LF names",
+                votes.ncols(),
+                lf_names.len()
+            )));
+        }
+        let cardinality = classes.len();
+        for ((row, column), vote) in votes.indexed_iter() {
+            if *vote < ABSTAIN || *vote as i64 >= cardinality as i64 {
+                return Err(MatrixError::VoteOutOfRange {
+                    lf: lf_names[column].clone(),
+                    row,
+                    vote: *vote,
+                    cardinality,
+                });
+            }
+        }
+        Ok(LabelMatrix {
+            votes,
+            lf_names,
+            classes,
+            row_keys: None,
+            provenance: None,
+        })
+    }
+
+    /// Attach row keys from column `name`.
+    pub fn with_row_keys(mut self, name: String, keys: RowKeys) -> Result<Self, MatrixError> {
+        if keys.len() != self.n_rows() {
+            return Err(MatrixError::Shape(format!(
+                "{} row keys for {} rows",
+                keys.len(),
+                self.n_rows()
+            )));
+        }
+        self.row_keys = Some((name, keys));
+        Ok(self)
+    }
+
+    /// Attach provenance.
+    pub fn with_provenance(mut self, provenance: Provenance) -> Self {
+        self.provenance = Some(provenance);
+        self
+    }
+
+    /// The votes, rows x LFs.
+    pub fn votes(&self) -> &Array2<i8> {
+        &self.votes
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.votes.nrows()
+    }
+
+    /// Number of LFs.
+    pub fn n_lfs(&self) -> usize {
+        self.votes.ncols()
+    }
+
+    /// LF names, in column order.
+    pub fn lf_names(&self) -> &[String] {
+        &self.lf_names
+    }
+
+    /// Class names; class id `i` is `classes()[i]`.
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// Number of classes.
+    pub fn cardinality(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// The row-key column name and keys, if any.
+    pub fn row_keys(&self) -> Option<(&str, &RowKeys)> {
+        self.row_keys
+            .as_ref()
+            .map(|(name, keys)| (name.as_str(), keys))
+    }
+
+    /// What produced the matrix, if known.
+    pub fn provenance(&self) -> Option<&Provenance> {
+        self.provenance.as_ref()
+    }
+
+    /// The votes of LF `lf`.
+    pub fn lf_votes(&self, lf: usize) -> ArrayView1<'_, i8> {
+        self.votes.column(lf)
+    }
+
+    /// Per LF, the fraction of rows where it voted (0 for an empty matrix).
+    pub fn lf_coverage(&self) -> Vec<f64> {
+        let rows = self.n_rows();
+        (0..self.n_lfs())
+            .map(|lf| {
+                let voted = self
+                    .lf_votes(lf)
+                    .iter()
+                    .filter(|vote| **vote != ABSTAIN)
+                    .count();
+                if rows == 0 {
+                    0.0
+                } else {
+                    voted as f64 / rows as f64
+                }
+            })
+            .collect()
+    }
+
+    /// The fraction of rows where at least one LF voted (0 for an empty matrix).
+    pub fn label_coverage(&self) -> f64 {
+        let rows = self.n_rows();
+        if rows == 0 {
+            return 0.0;
+        }
+        let covered = self
+            .votes
+            .rows()
+            .into_iter()
+            .filter(|row| row.iter().any(|vote| *vote != ABSTAIN))
+            .count();
+        covered as f64 / rows as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn names(count: usize) -> Vec<String> {
+        (0..count).map(|index| format!("lf{index}")).collect()
+    }
+
+    #[test]
+    fn coverage_counts_non_abstains() {
+        let votes = array![[0, -1, 1], [-1, -1, -1], [1, -1, -1], [1, 0, -1]];
+        let matrix = LabelMatrix::new(votes, names(3), vec!["a".into(), "b".into()]).unwrap();
+        assert_eq!(matrix.lf_coverage(), [0.75, 0.25, 0.25]);
+        assert_eq!(matrix.label_coverage(), 0.75);
+    }
+
+    #[test]
+    fn votes_outside_the_classes_are_refused() {
+        let votes = array![[0, 2]];
+        let error = LabelMatrix::new(votes, names(2), vec!["a".into(), "b".into()]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "LF `lf1` votes 2 on row 0, outside -1..2"
+        );
+    }
+
+    #[test]
+    fn empty_matrix_has_zero_coverage() {
+        let matrix = LabelMatrix::new(
+            Array2::zeros((0, 2)),
+            names(2),
+            vec!["a".into(), "b".into()],
+        )
+        .unwrap();
+        assert_eq!(matrix.lf_coverage(), [0.0, 0.0]);
+        assert_eq!(matrix.label_coverage(), 0.0);
+    }
+}
