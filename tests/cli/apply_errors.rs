@@ -1,0 +1,557 @@
+//! `labelgen apply` on bad input: a clear error, exit code 1, and no output file left behind.
+
+use crate::common::*;
+
+const LFS: &str = r#"
+classes = ["HAM", "SPAM"]
+[[lf]]
+name = "keyword_my"
+kind = "keyword"
+column = "text"
+keywords = ["my"]
+label = "SPAM"
+"#;
+
+/// Run `apply` in a fresh dir holding `files`, expect failure, check nothing was written, and
+/// return stderr.
+fn apply_fails(files: &[(&str, &str)], args: &[&str], env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    let before = files_in(dir.path());
+    let output = labelgen_with_env(dir.path(), &[&["apply"], args].concat(), env);
+    let message = failure(&output);
+    assert_eq!(
+        files_in(dir.path()),
+        before,
+        "a failed run left files behind: {message}"
+    );
+    message
+}
+
+fn has(message: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(message.contains(part), "`{part}` missing from:\n{message}");
+    }
+}
+
+#[test]
+fn missing_data_file() {
+    let message = apply_fails(
+        &[("lfs.toml", LFS)],
+        &["nope.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(&message, &["cannot read `nope.csv`", "No such file"]);
+}
+
+#[test]
+fn unknown_data_format() {
+    let message = apply_fails(
+        &[("lfs.toml", LFS), ("in.xlsx", "x")],
+        &["in.xlsx", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &["cannot tell the format of `in.xlsx`", ".csv", ".parquet"],
+    );
+}
+
+#[test]
+fn missing_column_lists_the_columns_and_the_fix() {
+    let files = [
+        ("lfs.toml", LFS),
+        ("in.csv", "COMMENT_ID,CONTENT\n1,hello\n"),
+    ];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &[
+            "`in.csv` has no column `text`",
+            "LF `keyword_my`",
+            "--column text=NAME",
+            "`COMMENT_ID`, `CONTENT`",
+        ],
+    );
+}
+
+#[test]
+fn mapped_column_missing_says_it_was_mapped() {
+    let files = [
+        ("lfs.toml", LFS),
+        ("in.csv", "COMMENT_ID,CONTENT\n1,hello\n"),
+    ];
+    let message = apply_fails(
+        &files,
+        &[
+            "in.csv",
+            "--lfs",
+            "lfs.toml",
+            "--column",
+            "text=BODY",
+            "-o",
+            "L.parquet",
+        ],
+        &[],
+    );
+    has(
+        &message,
+        &["no column `BODY`", "mapped with --column text=BODY"],
+    );
+}
+
+#[test]
+fn mapping_a_column_no_lf_reads() {
+    let files = [("lfs.toml", LFS), ("in.csv", "text\nhello\n")];
+    let message = apply_fails(
+        &files,
+        &[
+            "in.csv",
+            "--lfs",
+            "lfs.toml",
+            "--column",
+            "txt=CONTENT",
+            "-o",
+            "L.parquet",
+        ],
+        &[],
+    );
+    has(
+        &message,
+        &[
+            "--column `txt`=CONTENT",
+            "no LF reads a column `txt`",
+            "`text`",
+        ],
+    );
+}
+
+const THRESHOLD: &str = r#"
+classes = ["HAM", "SPAM"]
+[[lf]]
+name = "high"
+kind = "threshold"
+column = "score"
+op = ">"
+value = 0.5
+label = "SPAM"
+"#;
+
+#[test]
+fn text_in_a_numeric_csv_column_names_line_and_column() {
+    let files = [("lfs.toml", THRESHOLD), ("in.csv", "score\n0.7\nhigh\n")];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &["`in.csv` line 3, column `score`: `high` is not a number"],
+    );
+}
+
+#[test]
+fn wrong_column_type_in_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut frame = polars::prelude::df!("score" => ["0.7", "high"]).unwrap();
+    polars::prelude::ParquetWriter::new(
+        std::fs::File::create(dir.path().join("in.parquet")).unwrap(),
+    )
+    .finish(&mut frame)
+    .unwrap();
+    std::fs::write(dir.path().join("lfs.toml"), THRESHOLD).unwrap();
+    let message = failure(&labelgen(
+        dir.path(),
+        &[
+            "apply",
+            "in.parquet",
+            "--lfs",
+            "lfs.toml",
+            "-o",
+            "L.parquet",
+        ],
+    ));
+    has(
+        &message,
+        &[
+            "column `score` of `in.parquet` is str, but float is needed",
+            "LF `high`",
+        ],
+    );
+    assert!(!dir.path().join("L.parquet").exists());
+}
+
+#[test]
+fn wrong_json_value_type_in_ndjson() {
+    let files = [
+        ("lfs.toml", LFS),
+        ("in.ndjson", "{\"text\": \"my\"}\n\n{\"text\": 42}\n"),
+    ];
+    let message = apply_fails(
+        &files,
+        &["in.ndjson", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &["`in.ndjson` line 3, column `text`: text is needed but the value is a number"],
+    );
+}
+
+#[test]
+fn malformed_ndjson_names_the_line() {
+    let files = [
+        ("lfs.toml", LFS),
+        ("in.ndjson", "{\"text\": \"my\"}\n{\"text\": \n"),
+    ];
+    let message = apply_fails(
+        &files,
+        &["in.ndjson", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(&message, &["`in.ndjson` line 2: invalid JSON"]);
+}
+
+#[test]
+fn malformed_csv_names_the_line() {
+    let files = [
+        ("lfs.toml", LFS),
+        ("in.csv", "id,text\n1,fine\n2,too,many\n3,fine\n"),
+    ];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &["`in.csv` line 3: expected 2 fields, as in the header, but found 3"],
+    );
+}
+
+#[test]
+fn invalid_utf8_in_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lfs.toml"), LFS).unwrap();
+    std::fs::write(dir.path().join("in.csv"), b"text\nok\nbad \xff byte\n").unwrap();
+    let message = failure(&labelgen(
+        dir.path(),
+        &["apply", "in.csv", "--lfs", "lfs.toml", "-o", "L.csv"],
+    ));
+    has(
+        &message,
+        &["`in.csv` line 3, column `text`: not valid UTF-8"],
+    );
+    assert!(!dir.path().join("L.csv").exists());
+}
+
+#[test]
+fn not_a_wrench_file() {
+    let files = [("lfs.toml", LFS), ("in.json", "[1, 2, 3]")];
+    let message = apply_fails(
+        &files,
+        &["in.json", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(&message, &["`in.json` line 1: not a WRENCH split file"]);
+}
+
+#[test]
+fn invalid_toml_syntax_names_the_line() {
+    let bad = "classes = [\"HAM\", \"SPAM\"]\n[[lf]]\nname = \"x\nkind = \"keyword\"\n";
+    let files = [("lfs.toml", bad), ("in.csv", "text\nhi\n")];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(&message, &["invalid LF file `lfs.toml`", "line 3"]);
+}
+
+#[test]
+fn unknown_field_is_named() {
+    let bad = LFS.replace("keywords =", "keywrods =");
+    let files = [("lfs.toml", bad.as_str()), ("in.csv", "text\nhi\n")];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    // The line is that of the LF's table (the parser sees the fields of a tagged table at once).
+    has(
+        &message,
+        &[
+            "invalid LF file `lfs.toml`",
+            "unknown field `keywrods`",
+            "line 3",
+        ],
+    );
+}
+
+#[test]
+fn unknown_lf_kind_lists_the_kinds() {
+    let bad = LFS.replace("kind = \"keyword\"", "kind = \"keywrd\"");
+    let files = [("lfs.toml", bad.as_str()), ("in.csv", "text\nhi\n")];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &[
+            "unknown variant `keywrd`",
+            "keyword",
+            "regex",
+            "threshold",
+            "lookup",
+            "length",
+        ],
+    );
+}
+
+#[test]
+fn unknown_class_names_the_lf_line_and_classes() {
+    let bad = LFS.replace("label = \"SPAM\"", "label = \"SPAN\"");
+    let files = [("lfs.toml", bad.as_str()), ("in.csv", "text\nhi\n")];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &[
+            "`lfs.toml` line 3, LF `keyword_my`: votes unknown class `SPAN`; the classes are HAM, SPAM",
+        ],
+    );
+}
+
+#[test]
+fn bad_regex_names_the_lf() {
+    let bad = "classes = [\"A\", \"B\"]\n[[lf]]\nname = \"r\"\nkind = \"regex\"\ncolumn = \"text\"\npattern = \"(unclosed\"\nlabel = \"A\"\n";
+    let files = [("lfs.toml", bad), ("in.csv", "text\nhi\n")];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(&message, &["`lfs.toml` line 2, LF `r`: invalid `pattern`"]);
+}
+
+#[test]
+fn duplicate_lf_names_across_sources() {
+    let files = [("a.toml", LFS), ("b.toml", LFS), ("in.csv", "text\nhi\n")];
+    let message = apply_fails(
+        &files,
+        &[
+            "in.csv",
+            "--lfs",
+            "a.toml",
+            "--lfs",
+            "b.toml",
+            "-o",
+            "L.parquet",
+        ],
+        &[],
+    );
+    has(
+        &message,
+        &["two LFs are named `keyword_my`: in `a.toml` and in `b.toml`"],
+    );
+    let plugin = youtube_plugin();
+    let message = apply_fails(
+        &[("a.toml", LFS), ("in.csv", "text\nhi\n")],
+        &[
+            "in.csv",
+            "--lfs",
+            "a.toml",
+            "--plugin",
+            text(&plugin),
+            "-o",
+            "L.parquet",
+        ],
+        &[],
+    );
+    has(&message, &["two LFs are named `keyword_my`"]);
+}
+
+#[test]
+fn classes_must_agree_across_sources() {
+    let plugin = fixture_plugin("bad_lfs");
+    let files = [("a.toml", LFS), ("in.csv", "text\nhi\n")];
+    let message = apply_fails(
+        &files,
+        &[
+            "in.csv",
+            "--lfs",
+            "a.toml",
+            "--plugin",
+            text(&plugin),
+            "-o",
+            "L.parquet",
+        ],
+        &[("BAD_LFS_MODE", "classes")],
+    );
+    has(
+        &message,
+        &["declares the classes [A, B, C] but `a.toml` declares [HAM, SPAM]"],
+    );
+}
+
+#[test]
+fn no_lf_source_at_all() {
+    let message = apply_fails(
+        &[("in.csv", "text\nhi\n")],
+        &["in.csv", "-o", "L.parquet"],
+        &[],
+    );
+    has(&message, &["no labeling functions"]);
+}
+
+#[test]
+fn a_file_that_is_not_a_shared_library() {
+    let files = [("libfake.so", "not a library"), ("in.csv", "text\nhi\n")];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--plugin", "libfake.so", "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &["plugin `libfake.so`: cannot load it as a shared library"],
+    );
+}
+
+#[test]
+fn a_shared_library_that_is_not_a_plugin() {
+    let library = fixture_plugin("not_a_plugin");
+    let message = apply_fails(
+        &[("in.csv", "text\nhi\n")],
+        &["in.csv", "--plugin", text(&library), "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &[
+            "not a labelgen plugin (no `labelgen_plugin_abi_version` symbol)",
+            "export_plugin!",
+        ],
+    );
+}
+
+#[test]
+fn a_plugin_built_for_another_abi_version() {
+    let library = fixture_plugin("old_abi");
+    let message = apply_fails(
+        &[("in.csv", "text\nhi\n")],
+        &["in.csv", "--plugin", text(&library), "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &[
+            "built for plugin ABI version 999, but this labelgen speaks version 1",
+            "rebuild the plugin",
+        ],
+    );
+}
+
+#[test]
+fn a_plugin_that_fails_to_start() {
+    let plugin = fixture_plugin("bad_lfs");
+    let message = apply_fails(
+        &[("in.csv", "text\nhi\n")],
+        &["in.csv", "--plugin", text(&plugin), "-o", "L.parquet"],
+        &[("BAD_LFS_MODE", "build")],
+    );
+    has(
+        &message,
+        &["it failed to start: building the plugin panicked: cannot find my word list"],
+    );
+}
+
+#[test]
+fn a_panicking_plugin_lf_is_named_with_its_row() {
+    let plugin = fixture_plugin("bad_lfs");
+    let rows: String = (0..20).map(|index| format!("row {index}\n")).collect();
+    let data = format!("text\n{rows}");
+    let message = apply_fails(
+        &[("in.csv", &data)],
+        &["in.csv", "--plugin", text(&plugin), "-o", "L.parquet"],
+        &[("BAD_LFS_MODE", "panic")],
+    );
+    has(
+        &message,
+        &[
+            "LF `panics_on_row_3` failed on row 3: panicked: row three is cursed",
+            "lib.rs:",
+        ],
+    );
+}
+
+#[test]
+fn a_plugin_vote_outside_the_classes() {
+    let plugin = fixture_plugin("bad_lfs");
+    let message = apply_fails(
+        &[("in.csv", "text\nhi\n")],
+        &["in.csv", "--plugin", text(&plugin), "-o", "L.parquet"],
+        &[("BAD_LFS_MODE", "range")],
+    );
+    has(
+        &message,
+        &["LF `votes_seven` failed on row 0: voted 7, outside -1..2"],
+    );
+}
+
+#[test]
+fn an_output_path_that_cannot_be_written() {
+    let files = [("lfs.toml", LFS), ("in.csv", "text\nhi\n")];
+    let message = apply_fails(
+        &files,
+        &["in.csv", "--lfs", "lfs.toml", "-o", "no/such/dir/L.parquet"],
+        &[],
+    );
+    has(&message, &["cannot write `no/such/dir/L.parquet`"]);
+    let message = apply_fails(&files, &["in.csv", "--lfs", "lfs.toml", "-o", "L.txt"], &[]);
+    has(
+        &message,
+        &[
+            "cannot tell the output format of `L.txt`",
+            ".parquet or .csv",
+        ],
+    );
+}
+
+#[test]
+fn an_existing_output_survives_a_failed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    std::fs::write(path("lfs.toml"), LFS).unwrap();
+    std::fs::write(path("in.csv"), "text\nmy\n").unwrap();
+    success(&labelgen(
+        dir.path(),
+        &["apply", "in.csv", "--lfs", "lfs.toml", "-o", "L.csv", "-q"],
+    ));
+    let before = std::fs::read(path("L.csv")).unwrap();
+    std::fs::write(path("in.csv"), "text\nmy\na,b\n").unwrap();
+    failure(&labelgen(
+        dir.path(),
+        &["apply", "in.csv", "--lfs", "lfs.toml", "-o", "L.csv"],
+    ));
+    assert_eq!(std::fs::read(path("L.csv")).unwrap(), before);
+    assert!(
+        files_in(dir.path())
+            .iter()
+            .all(|name| !name.ends_with(".partial")),
+        "{:?}",
+        files_in(dir.path())
+    );
+}

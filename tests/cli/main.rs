@@ -1,0 +1,5 @@
+//! Integration tests: the `labelgen` binary run in temporary directories.
+
+mod apply;
+mod apply_errors;
+mod common;
