@@ -138,6 +138,15 @@ pub fn apply(
     Ok(matrix.with_provenance(provenance(set, data, data_hash, &options.column_map)))
 }
 
+/// Apply every LF of `set` to one in-memory batch whose columns are `plan.requests`, in order;
+/// returns the votes row-major (`batch.n_rows` x LFs). [`apply`] calls this for each batch it
+/// reads; it is public to time the apply step alone (`benches/apply.rs`).
+pub fn apply_to_batch(set: &LfSet, plan: &ReadPlan, batch: &Batch) -> Result<Vec<i8>, EvalError> {
+    let mut votes = Vec::new();
+    apply_batch(set, plan, batch, set.lfs().len(), &mut votes)?;
+    Ok(votes)
+}
+
 /// Send every batch of `source` down `sender`, stopping at the first error or when the
 /// receiver hangs up; hand the source back for its content hash.
 fn read_all(

@@ -291,3 +291,166 @@ pub(crate) fn shorten(text: &str) -> String {
         None => text.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::table::ColumnBuilder;
+
+    #[test]
+    fn formats_follow_extensions() {
+        assert_eq!(
+            TableFormat::from_path(Path::new("a.CSV")).unwrap(),
+            TableFormat::Csv { delimiter: b',' }
+        );
+        assert_eq!(
+            TableFormat::from_path(Path::new("a.tsv")).unwrap(),
+            TableFormat::Csv { delimiter: b'\t' }
+        );
+        assert_eq!(
+            TableFormat::from_path(Path::new("a.parquet")).unwrap(),
+            TableFormat::Parquet
+        );
+        assert_eq!(
+            TableFormat::from_path(Path::new("a.jsonl")).unwrap(),
+            TableFormat::Ndjson
+        );
+        assert_eq!(
+            TableFormat::from_path(Path::new("train.json")).unwrap(),
+            TableFormat::Wrench
+        );
+        assert!(TableFormat::from_path(Path::new("a")).is_err());
+    }
+
+    #[test]
+    fn parsed_values_and_nulls() {
+        let mut floats = ColumnBuilder::new(ColumnType::Float, 4);
+        for text in ["1.5", " 2 ", "", "-1e3"] {
+            push_parsed(&mut floats, ColumnType::Float, text).unwrap();
+        }
+        let floats = floats.finish();
+        assert_eq!(
+            (0..4).map(|row| floats.number(row)).collect::<Vec<_>>(),
+            [Some(1.5), Some(2.0), None, Some(-1000.0)]
+        );
+        let mut ints = ColumnBuilder::new(ColumnType::Int, 1);
+        assert_eq!(
+            push_parsed(&mut ints, ColumnType::Int, "1.5").unwrap_err(),
+            "`1.5` is not an integer"
+        );
+        let mut flags = ColumnBuilder::new(ColumnType::Bool, 3);
+        for text in ["True", "no", "1"] {
+            push_parsed(&mut flags, ColumnType::Bool, text).unwrap();
+        }
+        assert_eq!(
+            flags.finish().values(),
+            &crate::io::table::Values::Bool(vec![1, 0, 1])
+        );
+        let mut texts = ColumnBuilder::new(ColumnType::Text, 1);
+        push_parsed(&mut texts, ColumnType::Text, "").unwrap();
+        assert_eq!(
+            texts.finish().text(0),
+            Some(""),
+            "an empty text is a value, not a null"
+        );
+    }
+
+    #[test]
+    fn csv_batches_are_consecutive_and_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let body: String = (0..25)
+            .map(|index| format!("{index},\"line {index}\"\n"))
+            .collect();
+        std::fs::write(&path, format!("n,text\n{body}")).unwrap();
+        let requests = [
+            ColumnRequest {
+                name: "text".into(),
+                column_type: Some(ColumnType::Text),
+            },
+            ColumnRequest {
+                name: "n".into(),
+                column_type: Some(ColumnType::Int),
+            },
+        ];
+        let mut source = open_table(
+            &path,
+            TableFormat::Csv { delimiter: b',' },
+            &requests,
+            &|_| String::new(),
+            8,
+        )
+        .unwrap();
+        let mut firsts = Vec::new();
+        let mut numbers = Vec::new();
+        while let Some(piece) = source.next_batch().unwrap() {
+            firsts.push(piece.batch.first_row);
+            assert_eq!(
+                piece.batch.columns[0].text(0).unwrap(),
+                format!("line {}", piece.batch.first_row)
+            );
+            if let crate::io::table::Values::Int(values) = piece.batch.columns[1].values() {
+                numbers.extend_from_slice(values);
+            }
+        }
+        assert_eq!(firsts, [0, 8, 16, 24]);
+        assert_eq!(numbers, (0..25).collect::<Vec<i64>>());
+        assert_eq!(
+            source.content_hash().unwrap(),
+            blake3::hash(&std::fs::read(&path).unwrap())
+        );
+    }
+
+    #[test]
+    fn wrench_rows_keep_file_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("split.json");
+        std::fs::write(&path, r#"{"2": {"label": 1, "weak_labels": [1], "data": {"text": "b"}}, "10": {"label": -1, "weak_labels": [-1], "data": {"text": "a"}}}"#).unwrap();
+        let requests = [
+            ColumnRequest {
+                name: "id".into(),
+                column_type: None,
+            },
+            ColumnRequest {
+                name: "label".into(),
+                column_type: None,
+            },
+            ColumnRequest {
+                name: "text".into(),
+                column_type: Some(ColumnType::Text),
+            },
+        ];
+        let mut source = open_table(
+            &path,
+            TableFormat::Wrench,
+            &requests,
+            &|_| String::new(),
+            64,
+        )
+        .unwrap();
+        let batch = source.next_batch().unwrap().unwrap().batch;
+        assert_eq!(
+            (batch.columns[0].text(0), batch.columns[0].text(1)),
+            (Some("2"), Some("10"))
+        );
+        assert_eq!(
+            batch.columns[1].values(),
+            &crate::io::table::Values::Int(vec![1, -1])
+        );
+        assert_eq!(batch.columns[2].text(1), Some("a"));
+        let missing = [ColumnRequest {
+            name: "body".into(),
+            column_type: None,
+        }];
+        let error = open_table(&path, TableFormat::Wrench, &missing, &|_| String::new(), 64)
+            .err()
+            .unwrap();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "`{}` has no column `body`; it has `id`, `label`, `text`",
+                path.display()
+            )
+        );
+    }
+}

@@ -178,6 +178,7 @@ struct RawFile {
 }
 
 /// How a compiled LF computes its vote.
+#[derive(Debug)]
 pub(crate) enum Rule {
     Text(TextRule),
     Threshold(Comparison, f64),
@@ -186,6 +187,7 @@ pub(crate) enum Rule {
 }
 
 /// A checked declarative LF.
+#[derive(Debug)]
 pub(crate) struct Definition {
     pub info: LfInfo,
     pub column: String,
@@ -194,6 +196,7 @@ pub(crate) struct Definition {
 }
 
 /// A parsed and checked LF file.
+#[derive(Debug)]
 pub struct LfFile {
     /// The file.
     pub path: PathBuf,
@@ -465,4 +468,151 @@ pub(crate) fn compile(
         });
     }
     Ok(evaluators)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<LfFile, LfError> {
+        LfFile::parse(Path::new("test.toml"), text)
+    }
+
+    const ONE_KEYWORD: &str = r#"
+classes = ["HAM", "SPAM"]
+[[lf]]
+name = "k"
+kind = "keyword"
+column = "text"
+keywords = ["my"]
+label = "SPAM"
+"#;
+
+    #[test]
+    fn the_example_file_declares_seven_lfs_over_text() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("labeling_functions/youtube_spam.toml");
+        let file = LfFile::read(&path).unwrap();
+        assert_eq!(file.classes, ["HAM", "SPAM"]);
+        let names: Vec<&str> = file.infos.iter().map(|info| info.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "keyword_my",
+                "keyword_subscribe",
+                "keyword_link",
+                "keyword_please",
+                "keyword_song",
+                "regex_check_out",
+                "short_comment"
+            ]
+        );
+        assert!(
+            file.infos
+                .iter()
+                .all(|info| info.columns == [("text".to_owned(), ColumnType::Text)])
+        );
+        let mut fingerprints: Vec<&str> = file
+            .infos
+            .iter()
+            .map(|info| info.fingerprint.as_str())
+            .collect();
+        fingerprints.sort();
+        fingerprints.dedup();
+        assert_eq!(fingerprints.len(), 7, "every LF has its own fingerprint");
+        let classes: Vec<i8> = file
+            .definitions
+            .iter()
+            .map(|definition| definition.class)
+            .collect();
+        assert_eq!(classes, [1, 1, 1, 1, 0, 1, 0]);
+    }
+
+    #[test]
+    fn defaults_follow_the_documentation() {
+        let file = parse(ONE_KEYWORD).unwrap();
+        let Rule::Text(TextRule::Keywords {
+            case_sensitive,
+            whole_word,
+            require_all,
+            ..
+        }) = &file.definitions[0].rule
+        else {
+            panic!("a keyword rule")
+        };
+        assert!(!case_sensitive && !whole_word && !require_all);
+        let regex = ONE_KEYWORD
+            .replace("kind = \"keyword\"", "kind = \"regex\"")
+            .replace("keywords = [\"my\"]", "pattern = \"a+\"");
+        let file = parse(&regex).unwrap();
+        let Rule::Text(TextRule::Regex { case_sensitive, .. }) = &file.definitions[0].rule else {
+            panic!("a regex rule")
+        };
+        assert!(
+            case_sensitive,
+            "regexes are case-sensitive unless told otherwise"
+        );
+    }
+
+    #[test]
+    fn class_lists_are_checked() {
+        let one = ONE_KEYWORD.replace("[\"HAM\", \"SPAM\"]", "[\"SPAM\"]");
+        assert!(
+            parse(&one)
+                .unwrap_err()
+                .to_string()
+                .contains("at least two classes")
+        );
+        let twice = ONE_KEYWORD.replace("[\"HAM\", \"SPAM\"]", "[\"SPAM\", \"SPAM\"]");
+        assert!(
+            parse(&twice)
+                .unwrap_err()
+                .to_string()
+                .contains("class `SPAM` is named twice")
+        );
+    }
+
+    #[test]
+    fn empty_keywords_and_infinite_values_are_refused() {
+        let empty = ONE_KEYWORD.replace("[\"my\"]", "[]");
+        assert!(
+            parse(&empty)
+                .unwrap_err()
+                .to_string()
+                .contains("`keywords` is empty")
+        );
+        let blank = ONE_KEYWORD.replace("[\"my\"]", "[\"my\", \"\"]");
+        assert!(
+            parse(&blank)
+                .unwrap_err()
+                .to_string()
+                .contains("empty string")
+        );
+        let infinite = "classes = [\"A\", \"B\"]\n[[lf]]\nname = \"t\"\nkind = \"threshold\"\ncolumn = \"x\"\nop = \">\"\nvalue = inf\nlabel = \"A\"\n";
+        let error = parse(infinite).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "`test.toml` line 2, LF `t`: `value` must be a finite number"
+        );
+    }
+
+    #[test]
+    fn lookup_files_are_relative_to_the_lf_file_and_part_of_the_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let lfs = dir.path().join("lfs.toml");
+        std::fs::write(&lfs, "classes = [\"A\", \"B\"]\n[[lf]]\nname = \"l\"\nkind = \"lookup\"\ncolumn = \"x\"\nfile = \"list.txt\"\nlabel = \"B\"\n").unwrap();
+        let missing = LfFile::read(&lfs).unwrap_err().to_string();
+        assert!(missing.contains("cannot read list file"), "{missing}");
+        std::fs::write(dir.path().join("list.txt"), "Alpha\r\nbeta\n\n").unwrap();
+        let first = LfFile::read(&lfs).unwrap();
+        let Rule::LookupValue(entries, false) = &first.definitions[0].rule else {
+            panic!("a value lookup")
+        };
+        let mut entries: Vec<&String> = entries.iter().collect();
+        entries.sort();
+        assert_eq!(entries, ["alpha", "beta"]);
+        std::fs::write(dir.path().join("list.txt"), "alpha\nbeta\ngamma\n").unwrap();
+        let second = LfFile::read(&lfs).unwrap();
+        assert_ne!(first.infos[0].fingerprint, second.infos[0].fingerprint);
+    }
 }
