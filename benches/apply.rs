@@ -39,11 +39,13 @@ fn comments() -> Vec<String> {
             1 << 16,
         )
         .expect("raw UCI file");
-        while let Some(piece) = source.next_batch().expect("readable") {
-            let column = &piece.batch.columns[0];
-            texts.extend(
-                (0..column.len()).map(|row| column.text(row).unwrap_or_default().to_owned()),
-            );
+        while let Some(read) = source.next_batch().expect("readable") {
+            for part in read.parts {
+                let column = &part.columns[0];
+                texts.extend(
+                    (0..column.len()).map(|row| column.text(row).unwrap_or_default().to_owned()),
+                );
+            }
         }
     }
     texts

@@ -114,13 +114,15 @@ pub fn apply(
         let reader = scope.spawn(move || read_all(source, sender));
         let mut rows = 0u64;
         for message in &receiver {
-            let piece = message?;
-            apply_batch(set, &plan, &piece.batch, n_lfs, &mut votes)?;
-            if let Some(keys) = &mut keys {
-                keys.push(&piece.batch.columns[0], piece.batch.first_row)?;
+            let read = message?;
+            apply_parts(set, &plan, &read.parts, n_lfs, &mut votes)?;
+            for part in &read.parts {
+                if let Some(keys) = &mut keys {
+                    keys.push(&part.columns[0], part.first_row)?;
+                }
+                rows += part.n_rows as u64;
             }
-            rows += piece.batch.n_rows as u64;
-            progress.update(piece.position, rows);
+            progress.update(read.position, rows);
         }
         drop(receiver);
         let mut source = reader
@@ -143,7 +145,13 @@ pub fn apply(
 /// reads; it is public to time the apply step alone (`benches/apply.rs`).
 pub fn apply_to_batch(set: &LfSet, plan: &ReadPlan, batch: &Batch) -> Result<Vec<i8>, EvalError> {
     let mut votes = Vec::new();
-    apply_batch(set, plan, batch, set.lfs().len(), &mut votes)?;
+    apply_parts(
+        set,
+        plan,
+        std::slice::from_ref(batch),
+        set.lfs().len(),
+        &mut votes,
+    )?;
     Ok(votes)
 }
 
@@ -170,22 +178,48 @@ fn read_all(
     source
 }
 
-/// Evaluate every LF on `batch`, appending its rows of votes to `votes` (row-major).
-fn apply_batch(
+/// Evaluate every LF on consecutive `parts`, appending their rows of votes to `votes`
+/// (row-major). Parts, and chunks of rows within them, run in parallel.
+fn apply_parts(
     set: &LfSet,
     plan: &ReadPlan,
-    batch: &Batch,
+    parts: &[Batch],
     n_lfs: usize,
     votes: &mut Vec<i8>,
 ) -> Result<(), EvalError> {
     let offset = votes.len();
-    votes.resize(offset + batch.n_rows * n_lfs, -1);
-    let results: Vec<Result<(), EvalError>> = votes[offset..]
+    let total: usize = parts.iter().map(|part| part.n_rows).sum();
+    votes.resize(offset + total * n_lfs, -1);
+    let mut blocks = Vec::with_capacity(parts.len());
+    let mut rest = &mut votes[offset..];
+    for part in parts {
+        let (block, tail) = rest.split_at_mut(part.n_rows * n_lfs);
+        blocks.push(block);
+        rest = tail;
+    }
+    let results: Vec<Result<(), EvalError>> = parts
+        .par_iter()
+        .zip(blocks)
+        .map(|(part, block)| evaluate_part(set, plan, part, n_lfs, block))
+        .collect();
+    results.into_iter().collect()
+}
+
+/// Evaluate every LF on `batch` into its block of votes, in parallel chunks of rows; the
+/// first failing chunk (in row order) gives the error.
+fn evaluate_part(
+    set: &LfSet,
+    plan: &ReadPlan,
+    batch: &Batch,
+    n_lfs: usize,
+    block: &mut [i8],
+) -> Result<(), EvalError> {
+    let results: Vec<Result<(), EvalError>> = block
         .par_chunks_mut(CHUNK_ROWS * n_lfs)
         .enumerate()
-        .map(|(index, block)| {
+        .map(|(index, chunk_votes)| {
             let start = index * CHUNK_ROWS;
-            let len = block.len() / n_lfs;
+            let len = chunk_votes.len() / n_lfs;
             for (bound, inputs) in set.evaluators.iter().zip(&plan.inputs) {
                 let chunk = Chunk {
                     columns: inputs.iter().map(|input| &batch.columns[*input]).collect(),
@@ -194,7 +228,7 @@ fn apply_batch(
                     first_row: batch.first_row + start as u64,
                 };
                 let mut sink = VoteSink {
-                    votes: &mut *block,
+                    votes: &mut *chunk_votes,
                     stride: n_lfs,
                     outputs: &bound.outputs,
                 };

@@ -179,7 +179,7 @@ impl BatchSource for NdjsonSource {
         };
         self.next_row += n_rows as u64;
         Ok(Some(SourceBatch {
-            batch,
+            parts: vec![batch],
             position: self.reader.get_ref().bytes_read,
         }))
     }

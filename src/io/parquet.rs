@@ -166,7 +166,7 @@ impl BatchSource for ParquetSource {
         };
         self.next_row += len;
         Ok(Some(SourceBatch {
-            batch,
+            parts: vec![batch],
             position: self.next_row as u64,
         }))
     }

@@ -145,13 +145,18 @@ pub struct ColumnBuilder {
 impl ColumnBuilder {
     /// An empty builder of `column_type`, sized for `capacity` rows.
     pub fn new(column_type: ColumnType, capacity: usize) -> Self {
+        Self::with_text_bytes(column_type, capacity, capacity * 32)
+    }
+
+    /// An empty builder sized for `capacity` rows and, for text, `text_bytes` bytes of text.
+    pub fn with_text_bytes(column_type: ColumnType, capacity: usize, text_bytes: usize) -> Self {
         let values = match column_type {
             ColumnType::Text => {
                 let mut offsets = Vec::with_capacity(capacity + 1);
                 offsets.push(0);
                 Values::Text {
                     offsets,
-                    bytes: Vec::with_capacity(capacity * 32),
+                    bytes: Vec::with_capacity(text_bytes),
                 }
             }
             ColumnType::Float => Values::Float(Vec::with_capacity(capacity)),
@@ -226,6 +231,59 @@ impl ColumnBuilder {
         self.push_validity(false);
     }
 
+    /// Bytes of text held so far (0 for other types).
+    pub fn text_bytes(&self) -> usize {
+        match &self.values {
+            Values::Text { bytes, .. } => bytes.len(),
+            _ => 0,
+        }
+    }
+
+    /// Append every row of `other`, a builder of the same type.
+    pub fn append(&mut self, other: ColumnBuilder) {
+        match (&mut self.values, other.values) {
+            (
+                Values::Text { offsets, bytes },
+                Values::Text {
+                    offsets: more_offsets,
+                    bytes: more_bytes,
+                },
+            ) => {
+                let base = bytes.len() as i64;
+                offsets.extend(more_offsets[1..].iter().map(|offset| offset + base));
+                bytes.extend_from_slice(&more_bytes);
+            }
+            (Values::Float(values), Values::Float(more)) => values.extend_from_slice(&more),
+            (Values::Int(values), Values::Int(more)) => values.extend_from_slice(&more),
+            (Values::Bool(values), Values::Bool(more)) => values.extend_from_slice(&more),
+            _ => unreachable!("append of builders of different types"),
+        }
+        if self.len % 8 == 0 && !other.has_null {
+            // Aligned and all valid: whole bytes.
+            self.validity
+                .extend(std::iter::repeat_n(0xff, other.len.div_ceil(8)));
+            self.len += other.len;
+            if let Some(last) = self.validity.last_mut()
+                && self.len % 8 != 0
+            {
+                *last &= (1u8 << (self.len % 8)) - 1;
+            }
+            return;
+        }
+        for row in 0..other.len {
+            let valid = other.validity[row / 8] & (1 << (row % 8)) != 0;
+            if self.len % 8 == 0 {
+                self.validity.push(0);
+            }
+            if valid {
+                *self.validity.last_mut().expect("pushed above") |= 1 << (self.len % 8);
+            } else {
+                self.has_null = true;
+            }
+            self.len += 1;
+        }
+    }
+
     /// The finished column.
     pub fn finish(self) -> Column {
         let validity = self.has_null.then_some(self.validity);
@@ -246,4 +304,39 @@ pub struct Batch {
     pub n_rows: usize,
     /// The columns, in the order they were requested.
     pub columns: Vec<Column>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(values: &[Option<&str>]) -> ColumnBuilder {
+        let mut builder = ColumnBuilder::new(ColumnType::Text, values.len());
+        for value in values {
+            match value {
+                Some(text) => builder.push_text(text),
+                None => builder.push_null(),
+            }
+        }
+        builder
+    }
+
+    #[test]
+    fn appending_keeps_every_value_and_null_at_any_alignment() {
+        let first: Vec<Option<&str>> = (0..11)
+            .map(|row| if row % 4 == 1 { None } else { Some("x") })
+            .collect();
+        for split in 0..=first.len() {
+            let mut builder = texts(&first[..split]);
+            builder.append(texts(&first[split..]));
+            let column = builder.finish();
+            let back: Vec<Option<&str>> = (0..column.len()).map(|row| column.text(row)).collect();
+            assert_eq!(back, first, "split at {split}");
+        }
+        let mut all_valid = texts(&[Some("a"); 8]);
+        all_valid.append(texts(&[Some("b"), Some("c")]));
+        let column = all_valid.finish();
+        assert_eq!(column.validity(), None);
+        assert_eq!(column.text(9), Some("c"));
+    }
 }

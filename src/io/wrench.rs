@@ -183,7 +183,7 @@ impl BatchSource for WrenchSource {
             columns: builders.into_iter().map(ColumnBuilder::finish).collect(),
         };
         Ok(Some(SourceBatch {
-            batch,
+            parts: vec![batch],
             position: end as u64,
         }))
     }

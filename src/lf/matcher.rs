@@ -6,7 +6,8 @@
 //! (Unicode) and searched for the lower-cased word. ASCII text, the common case, is searched in
 //! place with ASCII case folding, which gives the same answer without a copy.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind, Span, packed};
+use labelgen_sdk::text::lowercase_adds_ascii;
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::{Chunk, EvalError, Evaluator, VoteSink};
@@ -53,17 +54,30 @@ struct Owner {
     whole_word: bool,
 }
 
-/// One Aho-Corasick automaton and, per distinct pattern, the rule words it stands for.
+/// How a set of words is searched.
+enum Search {
+    /// A packed SIMD searcher (Teddy) for small word sets. It reports, from a starting point,
+    /// the leftmost match and the first word matching there; the scan restarts one byte later
+    /// and checks the words that could match at the same start, so no occurrence is missed.
+    Packed {
+        searcher: packed::Searcher,
+        words: Vec<Vec<u8>>,
+        /// Per word, the other words that are prefixes of it or it of them.
+        same_start: Vec<Vec<usize>>,
+    },
+    /// A full Aho-Corasick automaton searched for overlapping matches, for large word sets.
+    Full(AhoCorasick),
+}
+
+/// The words of one case mode and, per distinct word, the rule words it stands for. Words of
+/// the case-insensitive set are lower case and searched in lower-cased text.
 struct WordAutomaton {
-    automaton: AhoCorasick,
+    search: Search,
     owners: Vec<Vec<Owner>>,
 }
 
 impl WordAutomaton {
-    fn new(
-        patterns: Vec<(String, Owner)>,
-        ascii_case_insensitive: bool,
-    ) -> Result<Option<Self>, String> {
+    fn new(patterns: Vec<(String, Owner)>) -> Result<Option<Self>, String> {
         if patterns.is_empty() {
             return Ok(None);
         }
@@ -78,20 +92,75 @@ impl WordAutomaton {
                 }
             }
         }
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(ascii_case_insensitive)
-            .build(&distinct)
-            .map_err(|error| format!("cannot build the keyword automaton: {error}"))?;
-        Ok(Some(WordAutomaton { automaton, owners }))
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&distinct)
+            .build();
+        let search = match packed {
+            Some(searcher) => {
+                let words: Vec<Vec<u8>> = distinct
+                    .iter()
+                    .map(|word| word.as_bytes().to_vec())
+                    .collect();
+                let same_start = (0..words.len())
+                    .map(|index| {
+                        (0..words.len())
+                            .filter(|other| {
+                                *other != index
+                                    && (words[index].starts_with(&words[*other])
+                                        || words[*other].starts_with(&words[index]))
+                            })
+                            .collect()
+                    })
+                    .collect();
+                Search::Packed {
+                    searcher,
+                    words,
+                    same_start,
+                }
+            }
+            None => Search::Full(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .build(&distinct)
+                    .map_err(|error| format!("cannot build the keyword automaton: {error}"))?,
+            ),
+        };
+        Ok(Some(WordAutomaton { search, owners }))
     }
 
     /// Record in `found` every (rule, word) occurring in `haystack`.
     fn scan(&self, haystack: &str, found: &mut Vec<(u32, u32)>) {
-        for hit in self.automaton.find_overlapping_iter(haystack) {
-            for owner in &self.owners[hit.pattern().as_usize()] {
-                if !owner.whole_word || is_whole_word(haystack, hit.start(), hit.end()) {
+        let mut record = |word: usize, start: usize, end: usize| {
+            for owner in &self.owners[word] {
+                if !owner.whole_word || is_whole_word(haystack, start, end) {
                     found.push((owner.rule, owner.word));
+                }
+            }
+        };
+        match &self.search {
+            Search::Packed {
+                searcher,
+                words,
+                same_start,
+            } => {
+                let bytes = haystack.as_bytes();
+                let mut from = 0;
+                while let Some(hit) = searcher.find_in(bytes, Span::from(from..bytes.len())) {
+                    let (start, word) = (hit.start(), hit.pattern().as_usize());
+                    record(word, start, hit.end());
+                    for other in &same_start[word] {
+                        if bytes[start..].starts_with(&words[*other]) {
+                            record(*other, start, start + words[*other].len());
+                        }
+                    }
+                    from = start + 1;
+                }
+            }
+            Search::Full(automaton) => {
+                for hit in automaton.find_overlapping_iter(haystack) {
+                    record(hit.pattern().as_usize(), hit.start(), hit.end());
                 }
             }
         }
@@ -127,6 +196,11 @@ pub(crate) struct FusedMatcher {
     inputs: Vec<(String, ColumnType)>,
     keyword_rules: Vec<KeywordRule>,
     insensitive: Option<WordAutomaton>,
+    /// Whether every case-insensitive word is ASCII.
+    insensitive_ascii: bool,
+    /// Whether a case-insensitive word holds `i` or `k`, the letters U+0130 and U+212A
+    /// lower-case to; without them, those characters cannot change what matches.
+    insensitive_i_or_k: bool,
     sensitive: Option<WordAutomaton>,
     regexes: Regexes,
     /// Class voted by each output.
@@ -195,23 +269,42 @@ impl FusedMatcher {
         Ok(FusedMatcher {
             inputs: vec![(column.to_owned(), ColumnType::Text)],
             keyword_rules,
-            insensitive: WordAutomaton::new(insensitive, true)?,
-            sensitive: WordAutomaton::new(sensitive, false)?,
+            insensitive_ascii: insensitive.iter().all(|(word, _)| word.is_ascii()),
+            insensitive_i_or_k: insensitive
+                .iter()
+                .any(|(word, _)| word.contains(['i', 'k'])),
+            insensitive: WordAutomaton::new(insensitive)?,
+            sensitive: WordAutomaton::new(sensitive)?,
             regexes,
             classes: rules.iter().map(|(class, _)| *class).collect(),
         })
     }
 
     /// Vote on one text, calling `vote(output, class)` for every LF that fires.
-    fn vote_text(&self, text: &str, found: &mut Vec<(u32, u32)>, mut vote: impl FnMut(usize, i8)) {
+    fn vote_text(&self, text: &str, scratch: &mut Scratch, mut vote: impl FnMut(usize, i8)) {
         if !self.keyword_rules.is_empty() {
+            let Scratch {
+                found,
+                folded,
+                lowered,
+            } = scratch;
             found.clear();
             if let Some(automaton) = &self.insensitive {
-                if text.is_ascii() {
-                    automaton.scan(text, found);
+                // ASCII folding equals lower-casing for ASCII words, unless the text holds one
+                // of the two characters that lower-case to ASCII; it needs no allocation.
+                let fold = text.is_ascii()
+                    || (self.insensitive_ascii
+                        && !(self.insensitive_i_or_k && lowercase_adds_ascii(text)));
+                let haystack = if fold {
+                    folded.clear();
+                    folded.extend(text.bytes().map(|byte| byte.to_ascii_lowercase()));
+                    // SAFETY: lower-casing ASCII bytes and keeping the others keeps UTF-8 valid.
+                    unsafe { std::str::from_utf8_unchecked(folded) }
                 } else {
-                    automaton.scan(&text.to_lowercase(), found);
-                }
+                    *lowered = text.to_lowercase();
+                    lowered.as_str()
+                };
+                automaton.scan(haystack, found);
             }
             if let Some(automaton) = &self.sensitive {
                 automaton.scan(text, found);
@@ -251,6 +344,14 @@ impl FusedMatcher {
     }
 }
 
+/// Buffers reused from row to row.
+#[derive(Default)]
+struct Scratch {
+    found: Vec<(u32, u32)>,
+    folded: Vec<u8>,
+    lowered: String,
+}
+
 impl Evaluator for FusedMatcher {
     fn inputs(&self) -> &[(String, ColumnType)] {
         &self.inputs
@@ -258,10 +359,10 @@ impl Evaluator for FusedMatcher {
 
     fn evaluate(&self, chunk: &Chunk<'_>, sink: &mut VoteSink<'_>) -> Result<(), EvalError> {
         let column = chunk.columns[0];
-        let mut found = Vec::new();
+        let mut scratch = Scratch::default();
         for row in 0..chunk.len {
             if let Some(text) = column.text(chunk.start + row) {
-                self.vote_text(text, &mut found, |output, class| {
+                self.vote_text(text, &mut scratch, |output, class| {
                     sink.set(row, output, class)
                 });
             }
@@ -290,7 +391,7 @@ mod tests {
 
     fn votes(matcher: &FusedMatcher, text: &str) -> Vec<i8> {
         let mut result = vec![-1; matcher.classes.len()];
-        matcher.vote_text(text, &mut Vec::new(), |output, class| {
+        matcher.vote_text(text, &mut Scratch::default(), |output, class| {
             result[output] = class
         });
         result

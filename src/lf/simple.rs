@@ -126,7 +126,7 @@ impl LengthEvaluator {
             self.value as usize + 1
         };
         let count = match self.unit {
-            LengthUnit::Tokens => text.split_whitespace().take(limit + 1).count(),
+            LengthUnit::Tokens => labelgen_sdk::text::token_count_up_to(text, limit + 1),
             LengthUnit::Chars if text.is_ascii() => text.len().min(limit + 1),
             LengthUnit::Chars => text.chars().take(limit + 1).count(),
         };

@@ -44,6 +44,7 @@
 pub mod abi;
 mod registry;
 mod row;
+pub mod text;
 
 pub use row::Row;
 
