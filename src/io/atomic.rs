@@ -45,9 +45,13 @@ impl AtomicFile {
                 message: "it is a directory".to_owned(),
             });
         }
-        let temp = tempfile::Builder::new()
-            .prefix(".labelgen-")
-            .suffix(".partial")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".labelgen-").suffix(".partial");
+        // Temporary files are private (0600) by default; the output should get the usual
+        // permissions, as `File::create` gives: 0666 less the user's umask.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder
             .tempfile_in(folder)
             .map_err(|error| OutputError::Write {
                 path: path.to_owned(),

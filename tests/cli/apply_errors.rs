@@ -555,3 +555,30 @@ fn an_existing_output_survives_a_failed_run() {
         files_in(dir.path())
     );
 }
+
+/// Outputs get the permissions any new file gets (not the private mode of temporary files).
+#[cfg(unix)]
+#[test]
+fn outputs_get_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lfs.toml"), LFS).unwrap();
+    std::fs::write(dir.path().join("in.csv"), "text\nmy\n").unwrap();
+    success(&labelgen(
+        dir.path(),
+        &[
+            "apply",
+            "in.csv",
+            "--lfs",
+            "lfs.toml",
+            "-o",
+            "L.parquet",
+            "-q",
+        ],
+    ));
+    let reference = dir.path().join("reference");
+    std::fs::File::create(&reference).unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("L.parquet")), mode(&reference));
+}
