@@ -4,6 +4,7 @@ pub mod atomic;
 mod csv;
 mod json;
 pub mod matrix_file;
+pub mod matrix_read;
 mod parquet;
 pub mod source;
 pub mod table;

@@ -1,0 +1,581 @@
+//! Reading label matrices: labelgen's own files (Parquet with metadata, CSV with a `.meta.json`
+//! sidecar), integer vote tables written by other tools (Snorkel's `L` saved with pandas), and
+//! WRENCH split files, whose `weak_labels` are the matrix and `label` the gold labels.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader};
+
+use super::matrix_file::{METADATA_KEY, MatrixMetadata, sidecar_path};
+use super::wrench::read_wrench;
+use crate::matrix::{LabelMatrix, MATRIX_FORMAT_VERSION, RowKeys};
+
+/// How to read a matrix that does not say everything about itself.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// The number of classes, for matrices without labelgen metadata.
+    pub cardinality: Option<usize>,
+}
+
+/// A label matrix and, for WRENCH splits, the gold labels it came with (`-1` = unknown).
+#[derive(Clone, Debug)]
+pub struct LoadedMatrix {
+    /// The votes.
+    pub matrix: LabelMatrix,
+    /// Gold labels per row, when the file has them.
+    pub gold: Option<Vec<i64>>,
+}
+
+/// Errors reading a label matrix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MatrixReadError {
+    /// The file could not be read.
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The extension names no matrix format.
+    #[error(
+        "cannot tell the format of label matrix `{path}`; use .parquet, .csv or a WRENCH split .json"
+    )]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is not a readable label matrix.
+    #[error("`{path}` is not a usable label matrix: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Nothing says how many classes there are.
+    #[error(
+        "`{path}` does not say how many classes there are (it has no labelgen metadata); pass \
+         --cardinality K"
+    )]
+    NoCardinality {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A format version this labelgen does not read.
+    #[error(
+        "`{path}` is a label matrix of format version {found}, but this labelgen reads version \
+         {MATRIX_FORMAT_VERSION}; re-create it with this labelgen's `apply`"
+    )]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+    },
+    /// A vote outside `-1..k`.
+    #[error(
+        "`{path}`: LF `{lf}` votes {vote} on row {row}, outside -1..{cardinality} (abstain or a class id)"
+    )]
+    Vote {
+        /// The file.
+        path: PathBuf,
+        /// The LF column.
+        lf: String,
+        /// The 0-based row.
+        row: usize,
+        /// The vote.
+        vote: i64,
+        /// The number of classes.
+        cardinality: usize,
+    },
+}
+
+fn invalid(path: &Path, message: impl std::fmt::Display) -> MatrixReadError {
+    MatrixReadError::Invalid {
+        path: path.to_owned(),
+        message: message.to_string(),
+    }
+}
+
+/// Read the label matrix at `path`: `.parquet`, `.csv` or a WRENCH split `.json`.
+pub fn read_matrix(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixReadError> {
+    let extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("parquet") | Some("pq") => read_parquet(path, options),
+        Some("csv") => read_csv(path, options),
+        Some("json") => read_wrench_matrix(path, options),
+        _ => Err(MatrixReadError::UnknownFormat {
+            path: path.to_owned(),
+        }),
+    }
+}
+
+/// Classes, LF names and row-key column: from labelgen's metadata, or for a foreign matrix
+/// from `options` and the vote columns found.
+struct Layout {
+    classes: Vec<String>,
+    lfs: Vec<String>,
+    row_key: Option<String>,
+}
+
+fn numbered_classes(path: &Path, options: &ReadOptions) -> Result<Vec<String>, MatrixReadError> {
+    match options.cardinality {
+        Some(cardinality) if cardinality >= 2 => {
+            Ok((0..cardinality).map(|class| class.to_string()).collect())
+        }
+        Some(cardinality) => Err(invalid(
+            path,
+            format!("--cardinality {cardinality}: give at least 2 classes"),
+        )),
+        None => Err(MatrixReadError::NoCardinality {
+            path: path.to_owned(),
+        }),
+    }
+}
+
+fn checked_metadata(
+    path: &Path,
+    json: &str,
+    options: &ReadOptions,
+) -> Result<Layout, MatrixReadError> {
+    let metadata: MatrixMetadata = serde_json::from_str(json).map_err(|error| {
+        invalid(
+            path,
+            format!("its labelgen metadata is unreadable: {error}"),
+        )
+    })?;
+    if metadata.format_version != MATRIX_FORMAT_VERSION {
+        return Err(MatrixReadError::Version {
+            path: path.to_owned(),
+            found: metadata.format_version,
+        });
+    }
+    if let Some(cardinality) = options.cardinality
+        && cardinality != metadata.classes.len()
+    {
+        return Err(invalid(
+            path,
+            format!(
+                "--cardinality {cardinality} contradicts its metadata, which has {} classes",
+                metadata.classes.len()
+            ),
+        ));
+    }
+    Ok(Layout {
+        classes: metadata.classes,
+        lfs: metadata.lfs,
+        row_key: metadata.row_key,
+    })
+}
+
+/// Check and narrow one vote.
+fn vote(
+    path: &Path,
+    lf: &str,
+    row: usize,
+    value: i64,
+    cardinality: usize,
+) -> Result<i8, MatrixReadError> {
+    if value < -1 || value >= cardinality as i64 {
+        return Err(MatrixReadError::Vote {
+            path: path.to_owned(),
+            lf: lf.to_owned(),
+            row,
+            vote: value,
+            cardinality,
+        });
+    }
+    Ok(value as i8)
+}
+
+fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixReadError> {
+    let file = File::open(path).map_err(|source| MatrixReadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut reader = ParquetReader::new(file);
+    let metadata = reader
+        .get_metadata()
+        .map_err(|error| invalid(path, error))?
+        .clone();
+    let json = metadata
+        .key_value_metadata()
+        .as_ref()
+        .and_then(|pairs| pairs.iter().find(|pair| pair.key == METADATA_KEY))
+        .and_then(|pair| pair.value.clone());
+    let frame = reader.finish().map_err(|error| invalid(path, error))?;
+    let layout = match json {
+        Some(json) => checked_metadata(path, &json, options)?,
+        None => foreign_layout(path, &frame, options)?,
+    };
+    let cardinality = layout.classes.len();
+    let n_rows = frame.height();
+    let mut votes = Array2::from_elem((n_rows, layout.lfs.len()), -1i8);
+    for (index, lf) in layout.lfs.iter().enumerate() {
+        let column = frame
+            .column(lf)
+            .map_err(|_| invalid(path, format!("its LF column `{lf}` is missing")))?;
+        let values = column.cast(&DataType::Int64).map_err(|_| {
+            invalid(
+                path,
+                format!("column `{lf}` is {}, not integer votes", column.dtype()),
+            )
+        })?;
+        let values = values.i64().map_err(|error| invalid(path, error))?;
+        for (row, value) in values.iter().enumerate() {
+            // A missing vote is an abstain.
+            votes[[row, index]] = vote(path, lf, row, value.unwrap_or(-1), cardinality)?;
+        }
+    }
+    let matrix = LabelMatrix::new(votes, layout.lfs, layout.classes)
+        .map_err(|error| invalid(path, error))?;
+    let matrix = match &layout.row_key {
+        Some(name) => {
+            let column = frame
+                .column(name)
+                .map_err(|_| invalid(path, format!("its row-key column `{name}` is missing")))?;
+            let keys = if let Ok(text) = column.str() {
+                RowKeys::Text(
+                    text.iter()
+                        .map(|key| key.unwrap_or_default().to_owned())
+                        .collect(),
+                )
+            } else {
+                let ints = column
+                    .cast(&DataType::Int64)
+                    .map_err(|error| invalid(path, error))?;
+                RowKeys::Int(
+                    ints.i64()
+                        .map_err(|error| invalid(path, error))?
+                        .iter()
+                        .map(Option::unwrap_or_default)
+                        .collect(),
+                )
+            };
+            matrix
+                .with_row_keys(name.clone(), keys)
+                .map_err(|error| invalid(path, error))?
+        }
+        None => matrix,
+    };
+    Ok(LoadedMatrix { matrix, gold: None })
+}
+
+/// A matrix written by another tool: every integer column is an LF (pandas' index is skipped).
+fn foreign_layout(
+    path: &Path,
+    frame: &DataFrame,
+    options: &ReadOptions,
+) -> Result<Layout, MatrixReadError> {
+    let classes = numbered_classes(path, options)?;
+    let mut lfs = Vec::new();
+    for column in frame.columns() {
+        let name = column.name().as_str();
+        if name == "__index_level_0__" {
+            continue;
+        }
+        if !column.dtype().is_integer() {
+            return Err(invalid(
+                path,
+                format!(
+                    "column `{name}` is {}; a matrix without labelgen metadata must hold only integer vote columns",
+                    column.dtype()
+                ),
+            ));
+        }
+        lfs.push(name.to_owned());
+    }
+    Ok(Layout {
+        classes,
+        lfs,
+        row_key: None,
+    })
+}
+
+fn read_csv(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixReadError> {
+    let sidecar = sidecar_path(path);
+    let mut reader = csv::Reader::from_path(path).map_err(|error| invalid(path, error))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|error| invalid(path, error))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let layout = if sidecar.exists() {
+        let json = std::fs::read_to_string(&sidecar).map_err(|source| MatrixReadError::Io {
+            path: sidecar.clone(),
+            source,
+        })?;
+        checked_metadata(path, &json, options)?
+    } else {
+        Layout {
+            classes: numbered_classes(path, options)?,
+            lfs: headers.clone(),
+            row_key: None,
+        }
+    };
+    let position = |name: &str| {
+        headers
+            .iter()
+            .position(|header| header == name)
+            .ok_or_else(|| invalid(path, format!("its column `{name}` is missing")))
+    };
+    let lf_columns: Vec<usize> = layout
+        .lfs
+        .iter()
+        .map(|lf| position(lf))
+        .collect::<Result<_, _>>()?;
+    let key_column = layout.row_key.as_deref().map(position).transpose()?;
+    let cardinality = layout.classes.len();
+    let (mut flat, mut keys) = (Vec::new(), Vec::new());
+    for (row, record) in reader.records().enumerate() {
+        let record = record.map_err(|error| invalid(path, error))?;
+        for (lf, column) in layout.lfs.iter().zip(&lf_columns) {
+            let text = record.get(*column).unwrap_or_default().trim();
+            let value = if text.is_empty() {
+                -1
+            } else {
+                text.parse::<i64>().map_err(|_| {
+                    invalid(
+                        path,
+                        format!("row {row}, column `{lf}`: `{text}` is not an integer vote"),
+                    )
+                })?
+            };
+            flat.push(vote(path, lf, row, value, cardinality)?);
+        }
+        if let Some(column) = key_column {
+            keys.push(record.get(column).unwrap_or_default().to_owned());
+        }
+    }
+    let n_rows = flat.len().checked_div(layout.lfs.len()).unwrap_or(0);
+    let votes = Array2::from_shape_vec((n_rows, layout.lfs.len()), flat)
+        .map_err(|error| invalid(path, error))?;
+    let mut matrix = LabelMatrix::new(votes, layout.lfs, layout.classes)
+        .map_err(|error| invalid(path, error))?;
+    if let Some(name) = layout.row_key {
+        matrix = matrix
+            .with_row_keys(name, RowKeys::Text(keys))
+            .map_err(|error| invalid(path, error))?;
+    }
+    Ok(LoadedMatrix { matrix, gold: None })
+}
+
+/// The class names of a WRENCH split: `label.json` beside it maps ids to names.
+fn wrench_classes(path: &Path, options: &ReadOptions) -> Result<Vec<String>, MatrixReadError> {
+    let label_file = path.with_file_name("label.json");
+    if !label_file.exists() {
+        return numbered_classes(path, options);
+    }
+    let text = std::fs::read_to_string(&label_file).map_err(|source| MatrixReadError::Io {
+        path: label_file.clone(),
+        source,
+    })?;
+    let names: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&text).map_err(|error| {
+            invalid(
+                &label_file,
+                format!("expected {{\"0\": \"name\", ...}}: {error}"),
+            )
+        })?;
+    let mut by_id: Vec<(usize, String)> = Vec::with_capacity(names.len());
+    for (id, name) in names {
+        let id = id
+            .parse::<usize>()
+            .map_err(|_| invalid(&label_file, format!("class id `{id}` is not a number")))?;
+        by_id.push((id, name));
+    }
+    by_id.sort();
+    if by_id
+        .iter()
+        .enumerate()
+        .any(|(position, (id, _))| position != *id)
+    {
+        return Err(invalid(
+            &label_file,
+            "class ids must be 0, 1, 2, ... without gaps",
+        ));
+    }
+    if let Some(cardinality) = options.cardinality
+        && cardinality != by_id.len()
+    {
+        return Err(invalid(
+            path,
+            format!(
+                "--cardinality {cardinality} contradicts `{}`, which names {} classes",
+                label_file.display(),
+                by_id.len()
+            ),
+        ));
+    }
+    Ok(by_id.into_iter().map(|(_, name)| name).collect())
+}
+
+fn read_wrench_matrix(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixReadError> {
+    let split = read_wrench(path).map_err(|error| invalid(path, error))?;
+    let classes = wrench_classes(path, options)?;
+    let n_lfs = split
+        .rows
+        .first()
+        .map_or(0, |(_, record)| record.weak_labels.len());
+    let lfs: Vec<String> = (0..n_lfs).map(|index| format!("lf_{index}")).collect();
+    let mut votes = Array2::from_elem((split.rows.len(), n_lfs), -1i8);
+    let mut gold = Vec::with_capacity(split.rows.len());
+    let mut ids = Vec::with_capacity(split.rows.len());
+    for (row, (id, record)) in split.rows.iter().enumerate() {
+        if record.weak_labels.len() != n_lfs {
+            return Err(invalid(
+                path,
+                format!(
+                    "row `{id}` has {} weak labels, the first row {n_lfs}",
+                    record.weak_labels.len()
+                ),
+            ));
+        }
+        for (index, value) in record.weak_labels.iter().enumerate() {
+            votes[[row, index]] = vote(path, &lfs[index], row, *value, classes.len())?;
+        }
+        if record.label < -1 || record.label >= classes.len() as i64 {
+            return Err(invalid(
+                path,
+                format!(
+                    "row `{id}` has gold label {}, outside the {} classes",
+                    record.label,
+                    classes.len()
+                ),
+            ));
+        }
+        gold.push(record.label);
+        ids.push(id.clone());
+    }
+    let matrix = LabelMatrix::new(votes, lfs, classes)
+        .and_then(|matrix| matrix.with_row_keys("id".to_owned(), RowKeys::Text(ids)))
+        .map_err(|error| invalid(path, error))?;
+    Ok(LoadedMatrix {
+        matrix,
+        gold: Some(gold),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::matrix_file::write_matrix;
+    use ndarray::array;
+
+    fn sample() -> LabelMatrix {
+        LabelMatrix::new(
+            array![[0, -1], [1, 1], [-1, -1]],
+            vec!["a".into(), "b".into()],
+            vec!["NO".into(), "YES".into()],
+        )
+        .unwrap()
+        .with_row_keys(
+            "id".into(),
+            RowKeys::Text(vec!["x".into(), "y".into(), "z".into()]),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn labelgen_files_read_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["L.parquet", "L.csv"] {
+            let path = dir.path().join(name);
+            write_matrix(&path, &sample()).unwrap();
+            let loaded = read_matrix(&path, &ReadOptions::default()).unwrap();
+            assert_eq!(loaded.matrix, sample(), "{name}");
+            assert!(loaded.gold.is_none());
+        }
+    }
+
+    #[test]
+    fn foreign_matrices_need_a_cardinality() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snorkel_L.csv");
+        std::fs::write(&path, "lf_a,lf_b\n0,-1\n2,1\n").unwrap();
+        let error = read_matrix(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("pass --cardinality K"), "{error}");
+        let loaded = read_matrix(
+            &path,
+            &ReadOptions {
+                cardinality: Some(3),
+            },
+        )
+        .unwrap();
+        assert_eq!(loaded.matrix.votes(), &array![[0, -1], [2, 1]]);
+        assert_eq!(loaded.matrix.classes(), ["0", "1", "2"]);
+        let error = read_matrix(
+            &path,
+            &ReadOptions {
+                cardinality: Some(2),
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("LF `lf_a` votes 2 on row 1, outside -1..2"),
+            "{error}"
+        );
+
+        let parquet = dir.path().join("pandas_L.parquet");
+        let mut frame = polars::prelude::df!("__index_level_0__" => [0i64, 1], "lf_a" => [0i64, 1], "lf_b" => [-1i32, 0]).unwrap();
+        polars::prelude::ParquetWriter::new(File::create(&parquet).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let loaded = read_matrix(
+            &parquet,
+            &ReadOptions {
+                cardinality: Some(2),
+            },
+        )
+        .unwrap();
+        assert_eq!(loaded.matrix.lf_names(), ["lf_a", "lf_b"]);
+        assert_eq!(loaded.matrix.votes(), &array![[0, -1], [1, 0]]);
+    }
+
+    #[test]
+    fn a_newer_format_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("L.csv");
+        write_matrix(&path, &sample()).unwrap();
+        let sidecar = sidecar_path(&path);
+        let json = std::fs::read_to_string(&sidecar)
+            .unwrap()
+            .replace("\"format_version\":1", "\"format_version\":99");
+        std::fs::write(&sidecar, json).unwrap();
+        let error = read_matrix(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("format version 99, but this labelgen reads version 1"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn wrench_splits_give_votes_gold_keys_and_class_names() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/youtube/test.json");
+        let loaded = read_matrix(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(loaded.matrix.classes(), ["HAM", "SPAM"]);
+        assert_eq!(loaded.matrix.n_rows(), 250);
+        assert_eq!(loaded.matrix.n_lfs(), 10);
+        let gold = loaded.gold.unwrap();
+        assert_eq!(gold.len(), 250);
+        assert!(gold.iter().all(|label| *label == 0 || *label == 1));
+        let Some(("id", RowKeys::Text(ids))) = loaded.matrix.row_keys() else {
+            panic!("ids as keys")
+        };
+        assert_eq!(ids.len(), 250);
+    }
+}
