@@ -114,6 +114,14 @@ impl CsvSource {
         result
     }
 
+    /// Empty builders for the requested fields of a piece of `len` bytes.
+    fn piece_builders(&self, len: usize) -> Vec<ColumnBuilder> {
+        self.fields
+            .iter()
+            .map(|(_, _, column_type)| ColumnBuilder::with_text_bytes(*column_type, len / 64, len))
+            .collect()
+    }
+
     /// Read until `pending` holds `want` bytes or the file ends.
     fn fill(&mut self, want: usize) -> Result<(), TableError> {
         if !self.eof && self.pending.len() < want {
@@ -191,13 +199,7 @@ impl CsvSource {
             return None;
         }
         let delimiter = self.delimiter;
-        let mut columns: Vec<ColumnBuilder> = self
-            .fields
-            .iter()
-            .map(|(_, _, column_type)| {
-                ColumnBuilder::with_text_bytes(*column_type, bytes.len() / 64, bytes.len())
-            })
-            .collect();
+        let mut columns = self.piece_builders(bytes.len());
         let (mut record, mut ends) = (
             Vec::with_capacity(256),
             Vec::with_capacity(self.n_fields + 1),
@@ -282,13 +284,7 @@ impl CsvSource {
         stops: &[usize],
         finish: bool,
     ) -> Piece {
-        let mut columns: Vec<ColumnBuilder> = self
-            .fields
-            .iter()
-            .map(|(_, _, column_type)| {
-                ColumnBuilder::with_text_bytes(*column_type, bytes.len() / 64, bytes.len())
-            })
-            .collect();
+        let mut columns = self.piece_builders(bytes.len());
         let mut output = vec![0u8; 4096];
         let mut ends = vec![0usize; self.n_fields.max(1) + 1];
         let (mut offset, mut out_len, mut n_ends, mut rows) = (0, 0, 0, 0);

@@ -271,16 +271,7 @@ impl ColumnBuilder {
             return;
         }
         for row in 0..other.len {
-            let valid = other.validity[row / 8] & (1 << (row % 8)) != 0;
-            if self.len % 8 == 0 {
-                self.validity.push(0);
-            }
-            if valid {
-                *self.validity.last_mut().expect("pushed above") |= 1 << (self.len % 8);
-            } else {
-                self.has_null = true;
-            }
-            self.len += 1;
+            self.push_validity(other.validity[row / 8] & (1 << (row % 8)) != 0);
         }
     }
 
