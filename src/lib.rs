@@ -39,6 +39,7 @@ pub mod apply;
 pub mod io;
 pub mod lf;
 pub mod matrix;
+pub mod model;
 pub mod stats;
 
 pub use apply::{ApplyOptions, apply};

@@ -1,0 +1,800 @@
+//! The default label model: a class-conditional generative model of the votes.
+//!
+//! LFs are independent given the true class `Y`. For LF `j`, let `S_j` be the classes it ever
+//! voted in training (its polarity). Then
+//!
+//! - `P(λ_j = abstain | Y = y) = 1 - c[j][y]`: abstaining depends on the class, because most
+//!   LFs fire on one class far more than on others (abstaining is information);
+//! - `P(λ_j = v | Y = y) = c[j][y] · q_j(v | y)` for `v` in `S_j`, where `q_j(y | y) = α_j`
+//!   (the LF's accuracy when it votes) and the other classes of `S_j` share `1 - α_j` equally;
+//!   an LF with one class (`|S_j| = 1`) always votes it; when `y` is not in `S_j`, every vote is
+//!   wrong and `q_j` is uniform over `S_j`;
+//! - `P(Y = y) = π[y]`, the class balance.
+//!
+//! That is `m (k + 1) + k - 1` parameters, against `m k²` for a full confusion matrix
+//! (Dawid-Skene), which keeps the model stable on small data and many classes.
+//!
+//! The fit maximises the marginal likelihood `Σ_patterns n_p log Σ_y P(y, pattern)` minus an L2
+//! penalty (strength `l2`, on the logits) pulling the parameters toward a neutral model in which
+//! every LF is right 70 % of the time it votes and the classes are balanced. It starts from the
+//! parameters majority vote implies, takes a few EM steps (closed form for this model), then
+//! runs argmin's L-BFGS on the penalised objective to convergence. The E-step runs over the
+//! distinct patterns in fixed chunks summed in order, so results do not depend on thread count.
+//!
+//! Symbols: `π` = `class_balance`, `c` = `coverage`, `α` = `accuracy`, `S` = `polarity`.
+
+use std::sync::{Mutex, OnceLock};
+
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Diagnostics, FitError, FitOptions, FittedModel, Parameters, fixed_balance, majority, softmax,
+};
+use crate::stats::PatternCounts;
+
+/// Patterns per parallel work item in the E-step.
+const PATTERN_CHUNK: usize = 4096;
+/// EM steps before L-BFGS.
+const WARM_EM_STEPS: usize = 10;
+/// Probabilities are kept inside `[FLOOR, 1 - FLOOR]`.
+const FLOOR: f64 = 1e-6;
+/// Accuracy the penalty pulls toward: LFs are better than random.
+const PRIOR_ACCURACY: f64 = 0.7;
+
+/// The fitted parameters.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct GenerativeParameters {
+    /// `π`: `P(Y = y)`.
+    pub class_balance: Vec<f64>,
+    /// `c[j][y]`: `P(LF j votes | Y = y)`.
+    pub coverage: Vec<Vec<f64>>,
+    /// `α_j`: `P(LF j votes y | it votes, Y = y)` for `y` in its polarity (1 when it has one class).
+    pub accuracy: Vec<f64>,
+    /// `S_j`: the classes LF `j` voted in training.
+    pub polarity: Vec<Vec<bool>>,
+    #[serde(skip)]
+    tables: OnceLock<Tables>,
+}
+
+impl PartialEq for GenerativeParameters {
+    fn eq(&self, other: &Self) -> bool {
+        self.class_balance == other.class_balance
+            && self.coverage == other.coverage
+            && self.accuracy == other.accuracy
+            && self.polarity == other.polarity
+    }
+}
+
+/// Log-probability tables for the posterior: `base[y] = log π_y + Σ_j log(1 - c_jy)` and, per
+/// LF and vote, `delta[j][v][y] = log P(λ_j = v | y) - log(1 - c_jy)` (0 for votes outside the
+/// LF's polarity, which carry no evidence).
+#[derive(Clone, Debug, Default)]
+struct Tables {
+    base: Vec<f64>,
+    delta: Vec<Vec<Vec<f64>>>,
+}
+
+impl GenerativeParameters {
+    fn new(
+        class_balance: Vec<f64>,
+        coverage: Vec<Vec<f64>>,
+        accuracy: Vec<f64>,
+        polarity: Vec<Vec<bool>>,
+    ) -> Self {
+        GenerativeParameters {
+            class_balance,
+            coverage,
+            accuracy,
+            polarity,
+            tables: OnceLock::new(),
+        }
+    }
+
+    /// `q_j(v | y)`.
+    fn vote_share(&self, lf: usize, vote: usize, class: usize) -> f64 {
+        let polarity = &self.polarity[lf];
+        let size = polarity.iter().filter(|member| **member).count() as f64;
+        if !polarity[vote] {
+            0.0
+        } else if !polarity[class] {
+            1.0 / size
+        } else if size == 1.0 {
+            1.0
+        } else if vote == class {
+            self.accuracy[lf]
+        } else {
+            (1.0 - self.accuracy[lf]) / (size - 1.0)
+        }
+    }
+
+    fn tables(&self) -> &Tables {
+        self.tables.get_or_init(|| {
+            let k = self.class_balance.len();
+            let mut base: Vec<f64> = self
+                .class_balance
+                .iter()
+                .map(|p| p.max(f64::MIN_POSITIVE).ln())
+                .collect();
+            let mut delta = Vec::with_capacity(self.coverage.len());
+            for (lf, coverage) in self.coverage.iter().enumerate() {
+                for (class, c) in coverage.iter().enumerate() {
+                    base[class] += (1.0 - c).ln();
+                }
+                let per_vote = (0..k)
+                    .map(|vote| {
+                        (0..k)
+                            .map(|class| {
+                                let share = self.vote_share(lf, vote, class);
+                                if !self.polarity[lf][vote] {
+                                    0.0
+                                } else {
+                                    (coverage[class] * share).max(f64::MIN_POSITIVE).ln()
+                                        - (1.0 - coverage[class]).ln()
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect();
+                delta.push(per_vote);
+            }
+            Tables { base, delta }
+        })
+    }
+
+    /// `P(Y | votes)` into `out`.
+    pub fn posterior(&self, votes: &[(u32, u8)], out: &mut [f64]) {
+        let tables = self.tables();
+        let mut logits = tables.base.clone();
+        for (lf, vote) in votes {
+            let Some(per_class) = tables
+                .delta
+                .get(*lf as usize)
+                .and_then(|per_vote| per_vote.get(*vote as usize))
+            else {
+                continue;
+            };
+            for (logit, delta) in logits.iter_mut().zip(per_class) {
+                *logit += delta;
+            }
+        }
+        softmax(&logits, out);
+    }
+
+    /// Per LF, `P(vote is right | it votes)` under the model.
+    fn lf_accuracy(&self) -> Vec<Option<f64>> {
+        let k = self.class_balance.len();
+        (0..self.coverage.len())
+            .map(|lf| {
+                if !self.polarity[lf].iter().any(|member| *member) {
+                    return None;
+                }
+                let voting: f64 = (0..k)
+                    .map(|y| self.class_balance[y] * self.coverage[lf][y])
+                    .sum();
+                let right: f64 = (0..k)
+                    .map(|y| {
+                        self.class_balance[y] * self.coverage[lf][y] * self.vote_share(lf, y, y)
+                    })
+                    .sum();
+                Some(right / voting)
+            })
+            .collect()
+    }
+}
+
+/// Expected counts from one E-step: the sufficient statistics of the M-step and the gradient.
+#[derive(Clone, Debug)]
+struct Expected {
+    log_likelihood: f64,
+    /// `N_y = Σ_p n_p r_py`.
+    class: Vec<f64>,
+    /// `V_jy = Σ_p n_p r_py [j voted]`.
+    voted: Vec<Vec<f64>>,
+    /// `C_j = Σ_p n_p r_{p, v_pj}`, mass on the class LF j voted.
+    right: Vec<f64>,
+    /// `W_j = Σ_p n_p Σ_{y in S_j} r_py [j voted]`.
+    in_polarity: Vec<f64>,
+}
+
+impl Expected {
+    fn zeros(n_lfs: usize, k: usize) -> Self {
+        Expected {
+            log_likelihood: 0.0,
+            class: vec![0.0; k],
+            voted: vec![vec![0.0; k]; n_lfs],
+            right: vec![0.0; n_lfs],
+            in_polarity: vec![0.0; n_lfs],
+        }
+    }
+
+    fn add(&mut self, other: &Expected) {
+        self.log_likelihood += other.log_likelihood;
+        add_into(&mut self.class, &other.class);
+        for (mine, theirs) in self.voted.iter_mut().zip(&other.voted) {
+            add_into(mine, theirs);
+        }
+        add_into(&mut self.right, &other.right);
+        add_into(&mut self.in_polarity, &other.in_polarity);
+    }
+
+    /// Accumulate pattern `votes` seen `count` times with posterior `r`.
+    fn record(&mut self, votes: &[(u32, u8)], count: f64, r: &[f64], polarity: &[Vec<bool>]) {
+        add_scaled(&mut self.class, r, count);
+        for (lf, vote) in votes {
+            let lf = *lf as usize;
+            add_scaled(&mut self.voted[lf], r, count);
+            self.right[lf] += count * r[*vote as usize];
+            let mass: f64 = r
+                .iter()
+                .zip(&polarity[lf])
+                .filter(|(_, member)| **member)
+                .map(|(p, _)| p)
+                .sum();
+            self.in_polarity[lf] += count * mass;
+        }
+    }
+}
+
+fn add_into(target: &mut [f64], source: &[f64]) {
+    for (target, source) in target.iter_mut().zip(source) {
+        *target += source;
+    }
+}
+
+fn add_scaled(target: &mut [f64], source: &[f64], scale: f64) {
+    for (target, source) in target.iter_mut().zip(source) {
+        *target += scale * source;
+    }
+}
+
+/// One E-step: posteriors of every pattern under `parameters` (or under majority vote).
+fn expectation(
+    stats: &PatternCounts,
+    parameters: Option<&GenerativeParameters>,
+    polarity: &[Vec<bool>],
+) -> Expected {
+    let (n_lfs, k) = (stats.n_lfs(), stats.cardinality());
+    let indices: Vec<usize> = (0..stats.len()).collect();
+    let partial: Vec<Expected> = indices
+        .par_chunks(PATTERN_CHUNK)
+        .map(|chunk| {
+            let mut expected = Expected::zeros(n_lfs, k);
+            let mut r = vec![0.0; k];
+            for pattern in chunk {
+                let votes = stats.pattern(*pattern);
+                let count = stats.count(*pattern) as f64;
+                match parameters {
+                    Some(parameters) => {
+                        let tables = parameters.tables();
+                        let mut logits = tables.base.clone();
+                        for (lf, vote) in votes {
+                            add_into(&mut logits, &tables.delta[*lf as usize][*vote as usize]);
+                        }
+                        let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                        let total: f64 = logits.iter().map(|logit| (logit - max).exp()).sum();
+                        expected.log_likelihood += count * (max + total.ln());
+                        softmax(&logits, &mut r);
+                    }
+                    None => majority::posterior(votes, &mut r),
+                }
+                expected.record(votes, count, &r, polarity);
+            }
+            expected
+        })
+        .collect();
+    let mut total = Expected::zeros(n_lfs, k);
+    for expected in &partial {
+        total.add(expected);
+    }
+    total
+}
+
+fn clamp(p: f64) -> f64 {
+    p.clamp(FLOOR, 1.0 - FLOOR)
+}
+
+/// The class an LF votes, when it votes exactly one.
+fn single_class(polarity: &[bool]) -> Option<usize> {
+    let mut classes = polarity
+        .iter()
+        .enumerate()
+        .filter(|(_, member)| **member)
+        .map(|(class, _)| class);
+    match (classes.next(), classes.next()) {
+        (Some(class), None) => Some(class),
+        _ => None,
+    }
+}
+
+/// The lowest accuracy allowed to an LF voting `size` classes: chance.
+fn accuracy_floor(size: usize) -> f64 {
+    1.0 / size.max(1) as f64
+}
+
+/// The M-step: the parameters that maximise the expected complete log-likelihood, projected
+/// onto the model's constraints (no LF is evidence against the class it votes).
+fn maximisation(
+    expected: &Expected,
+    n: f64,
+    balance: &Option<Vec<f64>>,
+    polarity: &[Vec<bool>],
+) -> GenerativeParameters {
+    let class_balance = match balance {
+        Some(balance) => balance.clone(),
+        None => expected.class.iter().map(|mass| clamp(mass / n)).collect(),
+    };
+    let coverage = expected
+        .voted
+        .iter()
+        .zip(polarity)
+        .map(|(voted, classes)| {
+            let mut coverage: Vec<f64> = voted
+                .iter()
+                .zip(&expected.class)
+                .map(|(v, total)| clamp(v / total.max(FLOOR)))
+                .collect();
+            if let Some(own) = single_class(classes) {
+                let top = coverage[own];
+                coverage.iter_mut().for_each(|c| *c = c.min(top));
+            }
+            coverage
+        })
+        .collect();
+    let accuracy = expected
+        .right
+        .iter()
+        .zip(&expected.in_polarity)
+        .zip(polarity)
+        .map(|((right, mass), classes)| {
+            let floor = accuracy_floor(classes.iter().filter(|member| **member).count());
+            if *mass > 0.0 {
+                clamp((right / mass).max(floor + FLOOR))
+            } else {
+                PRIOR_ACCURACY.max(floor + FLOOR)
+            }
+        })
+        .collect();
+    GenerativeParameters::new(class_balance, coverage, accuracy, polarity.to_vec())
+}
+
+/// Where each parameter sits in the unconstrained vector optimised by L-BFGS, and how it maps
+/// to probabilities:
+/// - class balance: softmax of `k` logits (when estimated);
+/// - an LF voting one class `c`: `c[c] = σ(θ_c)` and `c[y] = c[c] σ(θ_y)` for `y ≠ c`, so it never
+///   fires more often on other classes than on its own;
+/// - an LF voting several classes `S`: `c[y] = σ(θ_y)` and `α = 1/|S| + (1 - 1/|S|) σ(θ_α)`, so
+///   it is never worse than chance.
+struct Layout {
+    k: usize,
+    n_lfs: usize,
+    balance_free: bool,
+    /// Per LF, its one class, if it votes one.
+    single: Vec<Option<usize>>,
+    /// Per LF, the accuracy floor and the index of its accuracy logit, if it votes several.
+    accuracy: Vec<Option<(f64, usize)>>,
+    len: usize,
+}
+
+impl Layout {
+    fn new(k: usize, polarity: &[Vec<bool>], balance_free: bool) -> Self {
+        let n_lfs = polarity.len();
+        let mut next = if balance_free { k } else { 0 } + n_lfs * k;
+        let accuracy = polarity
+            .iter()
+            .map(|classes| {
+                let size = classes.iter().filter(|member| **member).count();
+                (size >= 2).then(|| {
+                    next += 1;
+                    (accuracy_floor(size), next - 1)
+                })
+            })
+            .collect();
+        let single = polarity
+            .iter()
+            .map(|classes| single_class(classes))
+            .collect();
+        Layout {
+            k,
+            n_lfs,
+            balance_free,
+            single,
+            accuracy,
+            len: next,
+        }
+    }
+
+    fn coverage_index(&self, lf: usize, class: usize) -> usize {
+        (if self.balance_free { self.k } else { 0 }) + lf * self.k + class
+    }
+
+    fn to_vector(&self, parameters: &GenerativeParameters) -> Vec<f64> {
+        let mut theta = vec![0.0; self.len];
+        if self.balance_free {
+            for (class, p) in parameters.class_balance.iter().enumerate() {
+                theta[class] = p.ln();
+            }
+        }
+        for lf in 0..self.n_lfs {
+            let coverage = &parameters.coverage[lf];
+            for class in 0..self.k {
+                theta[self.coverage_index(lf, class)] = match self.single[lf] {
+                    Some(own) if own != class => logit(coverage[class] / coverage[own]),
+                    _ => logit(coverage[class]),
+                };
+            }
+            if let Some((floor, index)) = self.accuracy[lf] {
+                theta[index] = logit((parameters.accuracy[lf] - floor) / (1.0 - floor));
+            }
+        }
+        theta
+    }
+
+    fn parameters(
+        &self,
+        theta: &[f64],
+        balance: &Option<Vec<f64>>,
+        polarity: &[Vec<bool>],
+    ) -> GenerativeParameters {
+        let class_balance = match balance {
+            Some(balance) => balance.clone(),
+            None => {
+                let mut out = vec![0.0; self.k];
+                softmax(&theta[..self.k], &mut out);
+                out.into_iter().map(clamp).collect()
+            }
+        };
+        let coverage = (0..self.n_lfs)
+            .map(|lf| {
+                let raw = |class| sigmoid(theta[self.coverage_index(lf, class)]);
+                (0..self.k)
+                    .map(|class| match self.single[lf] {
+                        Some(own) if own != class => clamp(clamp(raw(own)) * raw(class)),
+                        _ => clamp(raw(class)),
+                    })
+                    .collect()
+            })
+            .collect();
+        let accuracy = self
+            .accuracy
+            .iter()
+            .map(|slot| {
+                slot.map_or(1.0, |(floor, index)| {
+                    clamp(floor + (1.0 - floor) * sigmoid(theta[index]))
+                })
+            })
+            .collect();
+        GenerativeParameters::new(class_balance, coverage, accuracy, polarity.to_vec())
+    }
+
+    /// The gradient of the log-likelihood with respect to `theta`, from the expected counts.
+    fn log_likelihood_gradient(
+        &self,
+        theta: &[f64],
+        parameters: &GenerativeParameters,
+        expected: &Expected,
+        n: f64,
+    ) -> Vec<f64> {
+        let mut gradient = vec![0.0; self.len];
+        if self.balance_free {
+            for (class, slot) in gradient.iter_mut().take(self.k).enumerate() {
+                *slot = expected.class[class] - n * parameters.class_balance[class];
+            }
+        }
+        for lf in 0..self.n_lfs {
+            let c = &parameters.coverage[lf];
+            let (voted, total) = (&expected.voted[lf], &expected.class);
+            // d log L / d c[y] times c[y]: V/c·c - (N - V)/(1 - c)·c.
+            let scaled = |class: usize| {
+                voted[class] - (total[class] - voted[class]) * c[class] / (1.0 - c[class])
+            };
+            match self.single[lf] {
+                Some(own) => {
+                    let mut own_gradient = voted[own] - c[own] * total[own];
+                    for class in (0..self.k).filter(|class| *class != own) {
+                        own_gradient += scaled(class) * (1.0 - c[own]);
+                        let ratio = sigmoid(theta[self.coverage_index(lf, class)]);
+                        gradient[self.coverage_index(lf, class)] = scaled(class) * (1.0 - ratio);
+                    }
+                    gradient[self.coverage_index(lf, own)] = own_gradient;
+                }
+                None => {
+                    for class in 0..self.k {
+                        gradient[self.coverage_index(lf, class)] =
+                            voted[class] - c[class] * total[class];
+                    }
+                }
+            }
+            if let Some((floor, index)) = self.accuracy[lf] {
+                let alpha = parameters.accuracy[lf];
+                let (right, mass) = (expected.right[lf], expected.in_polarity[lf]);
+                let share = sigmoid(theta[index]);
+                gradient[index] = (right / alpha - (mass - right) / (1.0 - alpha))
+                    * (1.0 - floor)
+                    * share
+                    * (1.0 - share);
+            }
+        }
+        gradient
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn logit(p: f64) -> f64 {
+    let p = clamp(p);
+    (p / (1.0 - p)).ln()
+}
+
+/// Parameters, cost and gradient of one evaluation.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
+
+/// The penalised negative mean log-likelihood, for argmin.
+struct Objective<'a> {
+    stats: &'a PatternCounts,
+    layout: Layout,
+    balance: Option<Vec<f64>>,
+    polarity: Vec<Vec<bool>>,
+    /// Where the L2 penalty pulls.
+    prior: Vec<f64>,
+    l2: f64,
+    /// The last evaluation, since argmin asks for cost and gradient separately.
+    cache: Mutex<Option<Evaluation>>,
+}
+
+impl Objective<'_> {
+    fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        if let Ok(cache) = self.cache.lock()
+            && let Some((cached, cost, gradient)) = cache.as_ref()
+            && cached.as_slice() == theta
+        {
+            return (*cost, gradient.clone());
+        }
+        let parameters = self.layout.parameters(theta, &self.balance, &self.polarity);
+        let expected = expectation(self.stats, Some(&parameters), &self.polarity);
+        let n = self.stats.n_rows() as f64;
+        let mut gradient = self
+            .layout
+            .log_likelihood_gradient(theta, &parameters, &expected, n);
+        // A Gaussian prior of precision `l2` on the logits (MAP): its weight against the data
+        // shrinks as n grows, as a prior's should.
+        let strength = self.l2 / n;
+        let mut cost = -expected.log_likelihood / n;
+        for ((gradient, theta), prior) in gradient.iter_mut().zip(theta).zip(&self.prior) {
+            *gradient = -*gradient / n + strength * (theta - prior);
+            cost += 0.5 * strength * (theta - prior).powi(2);
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Some((theta.to_vec(), cost, gradient.clone()));
+        }
+        (cost, gradient)
+    }
+}
+
+impl CostFunction for Objective<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, theta: &Vec<f64>) -> Result<f64, argmin::core::Error> {
+        Ok(self.evaluate(theta).0)
+    }
+}
+
+impl Gradient for Objective<'_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+
+    fn gradient(&self, theta: &Vec<f64>) -> Result<Vec<f64>, argmin::core::Error> {
+        Ok(self.evaluate(theta).1)
+    }
+}
+
+/// The vector the L2 penalty pulls toward: a model in which every LF is right
+/// [`PRIOR_ACCURACY`] (`a`) of the time it votes, votes as often as it does in the data (`β`),
+/// and the classes are balanced. For an LF voting one class `c`, that is `c[c] = β a k` and a
+/// ratio `c[y] / c[c] = (1 - a) / ((k - 1) a)`; for an LF voting several, coverage `β` for
+/// every class and accuracy `a`.
+fn neutral_prior(stats: &PatternCounts, layout: &Layout) -> Vec<f64> {
+    let n = stats.n_rows() as f64;
+    let k = layout.k as f64;
+    let a = PRIOR_ACCURACY;
+    let mut prior = vec![0.0; layout.len];
+    for (lf, counts) in stats.vote_counts().iter().enumerate() {
+        let coverage = counts.iter().sum::<u64>() as f64 / n;
+        for class in 0..layout.k {
+            prior[layout.coverage_index(lf, class)] = match layout.single[lf] {
+                Some(own) if own == class => logit(coverage * a * k),
+                Some(_) => logit((1.0 - a) / ((k - 1.0) * a)),
+                None => logit(coverage),
+            };
+        }
+        if let Some((floor, index)) = layout.accuracy[lf] {
+            prior[index] = logit(((a - floor) / (1.0 - floor)).max(0.5));
+        }
+    }
+    prior
+}
+
+/// Fit the generative model to `stats`.
+pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, FitError> {
+    let k = stats.cardinality();
+    let n = stats.n_rows() as f64;
+    let polarity: Vec<Vec<bool>> = stats
+        .vote_counts()
+        .iter()
+        .map(|counts| counts.iter().map(|count| *count > 0).collect())
+        .collect();
+    let balance = fixed_balance(options, k);
+
+    // Start where majority vote points, then a few EM steps.
+    let mut parameters = maximisation(&expectation(stats, None, &polarity), n, &balance, &polarity);
+    for _ in 0..WARM_EM_STEPS {
+        parameters = maximisation(
+            &expectation(stats, Some(&parameters), &polarity),
+            n,
+            &balance,
+            &polarity,
+        );
+    }
+
+    let layout = Layout::new(k, &polarity, balance.is_none());
+    let start = layout.to_vector(&parameters);
+    let prior = neutral_prior(stats, &layout);
+    let objective = Objective {
+        stats,
+        layout,
+        balance: balance.clone(),
+        polarity: polarity.clone(),
+        prior,
+        l2: options.l2,
+        cache: Mutex::new(None),
+    };
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        .with_tolerance_grad(options.tolerance)
+        .and_then(|solver| solver.with_tolerance_cost(1e-14))
+        .map_err(|error| FitError::Optimiser(error.to_string()))?;
+    let result = Executor::new(objective, solver)
+        .configure(|state| state.param(start).max_iters(options.max_iterations))
+        .run()
+        .map_err(|error| FitError::Optimiser(error.to_string()))?;
+    let state = result.state();
+    let theta = state
+        .get_best_param()
+        .cloned()
+        .ok_or_else(|| FitError::Optimiser("no solution".to_owned()))?;
+    let converged = matches!(
+        state.get_termination_status(),
+        TerminationStatus::Terminated(
+            TerminationReason::SolverConverged | TerminationReason::TargetCostReached
+        )
+    );
+    let objective_value = state.get_best_cost();
+    let iterations = state.get_iter();
+    let fitted = result
+        .problem
+        .problem
+        .as_ref()
+        .map(|objective| objective.layout.parameters(&theta, &balance, &polarity));
+    let parameters =
+        fitted.ok_or_else(|| FitError::Optimiser("the objective was lost".to_owned()))?;
+
+    let mut warnings = Vec::new();
+    if !converged {
+        warnings.push(format!(
+            "the optimiser stopped after {iterations} iterations without meeting the tolerance {}",
+            options.tolerance
+        ));
+    }
+    Ok(FittedModel {
+        classes: Vec::new(),
+        lfs: Vec::new(),
+        class_balance: parameters.class_balance.clone(),
+        lf_accuracy: parameters.lf_accuracy(),
+        diagnostics: Diagnostics {
+            iterations,
+            converged,
+            objective: objective_value,
+            warnings,
+        },
+        parameters: Parameters::Generative(parameters),
+        training_fingerprint: String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::LabelMatrix;
+    use ndarray::array;
+
+    fn small_stats(cardinality: usize) -> PatternCounts {
+        let votes = array![
+            [0, -1, 1, -1],
+            [0, 0, -1, 2 % cardinality as i8],
+            [-1, 1, 1, -1],
+            [0, -1, -1, 0],
+            [-1, -1, 1, 1],
+            [0, 1, -1, -1],
+            [-1, -1, -1, -1],
+            [0, 0, 1, 0]
+        ];
+        let classes = (0..cardinality).map(|class| class.to_string()).collect();
+        let names = (0..4).map(|lf| format!("lf{lf}")).collect();
+        PatternCounts::from_matrix(&LabelMatrix::new(votes, names, classes).unwrap())
+    }
+
+    /// One LF voting class 1, `c = [0.2, 0.6]`, uniform classes: by hand, P(vote) = 0.5·0.2 +
+    /// 0.5·0.6 = 0.4, P(abstain) = 0.6, P(Y = 1 | vote) = 0.3 / 0.4 = 0.75, P(Y = 1 | abstain)
+    /// = 0.2 / 0.6 = 1/3, and for 3 votes and 1 abstain the log-likelihood is 3 ln 0.4 + ln 0.6.
+    #[test]
+    fn likelihood_and_posterior_by_hand() {
+        let parameters = GenerativeParameters::new(
+            vec![0.5, 0.5],
+            vec![vec![0.2, 0.6]],
+            vec![1.0],
+            vec![vec![false, true]],
+        );
+        let mut out = [0.0; 2];
+        parameters.posterior(&[(0, 1)], &mut out);
+        assert!((out[1] - 0.75).abs() < 1e-12, "{out:?}");
+        parameters.posterior(&[], &mut out);
+        assert!((out[1] - 1.0 / 3.0).abs() < 1e-12, "{out:?}");
+        let votes = array![[1], [1], [-1], [1]];
+        let matrix =
+            LabelMatrix::new(votes, vec!["lf".into()], vec!["a".into(), "b".into()]).unwrap();
+        let stats = PatternCounts::from_matrix(&matrix);
+        let expected = expectation(&stats, Some(&parameters), &parameters.polarity);
+        let by_hand = 3.0 * 0.4f64.ln() + 0.6f64.ln();
+        assert!((expected.log_likelihood - by_hand).abs() < 1e-12);
+        let accuracy = parameters.lf_accuracy()[0].unwrap();
+        assert!((accuracy - 0.75).abs() < 1e-12, "{accuracy}");
+    }
+
+    /// The analytic gradient of the penalised objective matches central finite differences.
+    #[test]
+    fn gradient_matches_finite_differences() {
+        for (cardinality, balance) in [(2, None), (3, None), (3, Some(vec![0.2, 0.3, 0.5]))] {
+            let stats = small_stats(cardinality);
+            let polarity: Vec<Vec<bool>> = stats
+                .vote_counts()
+                .iter()
+                .map(|counts| counts.iter().map(|count| *count > 0).collect())
+                .collect();
+            let layout = Layout::new(cardinality, &polarity, balance.is_none());
+            let prior = neutral_prior(&stats, &layout);
+            let len = layout.len;
+            let objective = Objective {
+                stats: &stats,
+                layout,
+                balance,
+                polarity,
+                prior,
+                l2: 0.5,
+                cache: Mutex::new(None),
+            };
+            let theta: Vec<f64> = (0..len)
+                .map(|index| 0.3 * ((index * 7 % 5) as f64 - 2.0))
+                .collect();
+            let (_, gradient) = objective.evaluate(&theta);
+            for index in 0..len {
+                let step = 1e-6;
+                let mut up = theta.clone();
+                up[index] += step;
+                let mut down = theta.clone();
+                down[index] -= step;
+                let numeric =
+                    (objective.evaluate(&up).0 - objective.evaluate(&down).0) / (2.0 * step);
+                assert!(
+                    (numeric - gradient[index]).abs() < 1e-6,
+                    "k={cardinality} parameter {index}: {numeric} vs {}",
+                    gradient[index]
+                );
+            }
+        }
+    }
+}

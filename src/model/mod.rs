@@ -1,0 +1,474 @@
+//! Label models: learn how good each LF is without gold labels and turn votes into
+//! probabilistic labels.
+//!
+//! A model is fitted from [`PatternCounts`] (the distinct vote rows and their counts), so after
+//! one pass over the matrix the cost of fitting does not depend on n. The fitted model
+//! ([`FittedModel`]) is a different type from the options that produced it; it computes
+//! `P(Y | votes)` for any row, and is saved as versioned JSON.
+
+pub mod generative;
+pub mod majority;
+mod saved;
+
+use ndarray::Array2;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use saved::{MODEL_FORMAT_VERSION, ModelFileError, read_model, write_model};
+
+use crate::matrix::{ABSTAIN, LabelMatrix, RowKeys};
+use crate::stats::PatternCounts;
+
+/// The label models labelgen fits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ModelKind {
+    /// Majority vote (the baseline).
+    Majority,
+    /// Class-conditional generative model of the votes (the default).
+    Generative,
+}
+
+/// How the class balance `P(Y)` is set.
+///
+/// The default is uniform, as in Snorkel: when LFs are correlated, a learned balance can absorb
+/// the correlation and skew every label toward one class, which a uniform prior cannot.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ClassBalance {
+    /// Learned with the other parameters (a prior pulls it toward uniform).
+    Estimated,
+    /// Every class equally likely.
+    #[default]
+    Uniform,
+    /// Given by the user (normalised to sum to 1).
+    Given(Vec<f64>),
+}
+
+/// How hard labels are drawn from probabilities when classes tie for the highest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TieBreak {
+    /// Emit `-1` (no label).
+    #[default]
+    Abstain,
+    /// Pick one of the tied classes by a hash of the row key and the seed.
+    Random,
+}
+
+/// Options for fitting a label model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitOptions {
+    /// The class balance.
+    pub class_balance: ClassBalance,
+    /// Precision of the Gaussian prior on the model's logits, centred on a neutral model (every
+    /// LF 70 % accurate): 10 means a standard deviation of about 0.3; its weight against the
+    /// data shrinks as the number of rows grows.
+    pub l2: f64,
+    /// Iteration limit of the optimiser.
+    pub max_iterations: u64,
+    /// Convergence tolerance on the gradient norm of the objective.
+    pub tolerance: f64,
+    /// Seed (recorded; the fit itself is deterministic).
+    pub seed: u64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            class_balance: ClassBalance::Uniform,
+            l2: 10.0,
+            max_iterations: 500,
+            tolerance: 1e-7,
+            seed: 123,
+        }
+    }
+}
+
+/// What happened while fitting.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Diagnostics {
+    /// Optimiser iterations.
+    pub iterations: u64,
+    /// Whether the optimiser met its tolerance.
+    pub converged: bool,
+    /// Final objective (negative mean log-likelihood plus penalty; 0 for majority vote).
+    pub objective: f64,
+    /// Things the user should know.
+    pub warnings: Vec<String>,
+}
+
+/// Errors fitting a model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FitError {
+    /// Nothing to learn from.
+    #[error("{0}")]
+    NoData(String),
+    /// An option is out of range.
+    #[error("{0}")]
+    BadOption(String),
+    /// The optimiser failed.
+    #[error("the optimiser failed: {0}")]
+    Optimiser(String),
+}
+
+/// Model-specific parameters of a fitted model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Parameters {
+    /// Majority vote has none.
+    Majority,
+    /// See [`generative`].
+    Generative(generative::GenerativeParameters),
+}
+
+/// A fitted label model: classes, LFs, class balance, parameters and estimated LF accuracies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FittedModel {
+    /// Class names, in id order.
+    pub classes: Vec<String>,
+    /// LF names, in matrix column order.
+    pub lfs: Vec<String>,
+    /// `P(Y = y)`.
+    pub class_balance: Vec<f64>,
+    /// Per LF, the estimated probability that a vote it casts is right (`None` when it never
+    /// votes, or for majority vote, which does not estimate accuracies).
+    pub lf_accuracy: Vec<Option<f64>>,
+    /// The parameters.
+    pub parameters: Parameters,
+    /// How the fit went.
+    pub diagnostics: Diagnostics,
+    /// Fingerprint of the training matrix.
+    pub training_fingerprint: String,
+}
+
+impl FittedModel {
+    /// The model's kind.
+    pub fn kind(&self) -> ModelKind {
+        match self.parameters {
+            Parameters::Majority => ModelKind::Majority,
+            Parameters::Generative(_) => ModelKind::Generative,
+        }
+    }
+
+    /// `P(Y | votes)` for one row given its non-abstain votes as (LF, class), into `out`.
+    pub fn posterior(&self, votes: &[(u32, u8)], out: &mut [f64]) {
+        match &self.parameters {
+            Parameters::Majority => majority::posterior(votes, out),
+            Parameters::Generative(parameters) => parameters.posterior(votes, out),
+        }
+    }
+
+    /// `P(Y | votes)` for every row of `matrix` (rows x classes), in parallel.
+    pub fn predict_proba(&self, matrix: &LabelMatrix) -> Array2<f64> {
+        let k = self.classes.len();
+        let mut probabilities = Array2::<f64>::zeros((matrix.n_rows(), k));
+        let votes = matrix.votes();
+        if let Some(flat) = probabilities.as_slice_mut() {
+            flat.par_chunks_mut(k * 4096)
+                .enumerate()
+                .for_each(|(chunk, block)| {
+                    let mut sparse = Vec::new();
+                    for (offset, out) in block.chunks_mut(k).enumerate() {
+                        let row = chunk * 4096 + offset;
+                        sparse.clear();
+                        for (lf, vote) in votes.row(row).iter().enumerate() {
+                            if *vote != ABSTAIN {
+                                sparse.push((lf as u32, *vote as u8));
+                            }
+                        }
+                        self.posterior(&sparse, out);
+                    }
+                });
+        }
+        probabilities
+    }
+}
+
+/// Hard labels from probabilities: the most probable class, ties broken by `tie_break`.
+/// Random tie-breaks hash the row key (the row's position only when the matrix has no keys)
+/// with the seed, so a row gets the same label wherever it stands in a file.
+pub fn hard_labels(
+    probabilities: &Array2<f64>,
+    keys: Option<&RowKeys>,
+    tie_break: TieBreak,
+    seed: u64,
+) -> Vec<i8> {
+    probabilities
+        .rows()
+        .into_iter()
+        .enumerate()
+        .map(|(row, p)| {
+            let best = p.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let tied: Vec<usize> = (0..p.len())
+                .filter(|class| p[*class] >= best - 1e-12)
+                .collect();
+            match (tied.len(), tie_break) {
+                (1, _) => tied[0] as i8,
+                (_, TieBreak::Abstain) => -1,
+                (count, TieBreak::Random) => {
+                    tied[(key_hash(keys, row, seed) % count as u64) as usize] as i8
+                }
+            }
+        })
+        .collect()
+}
+
+fn key_hash(keys: Option<&RowKeys>, row: usize, seed: u64) -> u64 {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&seed.to_le_bytes());
+    match keys {
+        Some(RowKeys::Text(keys)) => hasher.update(b"t").update(keys[row].as_bytes()),
+        Some(RowKeys::Int(keys)) => hasher.update(b"i").update(&keys[row].to_le_bytes()),
+        None => hasher.update(b"p").update(&(row as u64).to_le_bytes()),
+    };
+    let bytes = hasher.finalize();
+    u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+/// Fit a model of `kind` to `stats` with the LF and class names of the training matrix.
+pub fn fit(
+    kind: ModelKind,
+    stats: &PatternCounts,
+    lfs: &[String],
+    classes: &[String],
+    options: &FitOptions,
+    training_fingerprint: String,
+) -> Result<FittedModel, FitError> {
+    check_inputs(stats, options)?;
+    let mut model = match kind {
+        ModelKind::Majority => majority::fit(stats, options)?,
+        ModelKind::Generative => generative::fit(stats, options)?,
+    };
+    model.lfs = lfs.to_vec();
+    model.classes = classes.to_vec();
+    model.training_fingerprint = training_fingerprint;
+    add_vote_warnings(stats, &mut model);
+    Ok(model)
+}
+
+fn check_inputs(stats: &PatternCounts, options: &FitOptions) -> Result<(), FitError> {
+    if stats.n_rows() == 0 {
+        return Err(FitError::NoData("the label matrix has no rows".to_owned()));
+    }
+    if stats.n_lfs() == 0 {
+        return Err(FitError::NoData(
+            "the label matrix has no LF columns".to_owned(),
+        ));
+    }
+    if stats
+        .vote_counts()
+        .iter()
+        .all(|counts| counts.iter().all(|count| *count == 0))
+    {
+        return Err(FitError::NoData(
+            "no LF voted on any row: there is nothing to learn from".to_owned(),
+        ));
+    }
+    if let ClassBalance::Given(balance) = &options.class_balance
+        && (balance.len() != stats.cardinality()
+            || balance.iter().any(|p| !p.is_finite() || *p <= 0.0))
+    {
+        return Err(FitError::BadOption(format!(
+            "the class balance needs {} positive numbers, got {balance:?}",
+            stats.cardinality()
+        )));
+    }
+    let l2_ok = options.l2 >= 0.0 && options.l2.is_finite();
+    if !l2_ok || options.tolerance.is_nan() || options.tolerance <= 0.0 {
+        return Err(FitError::BadOption(
+            "the L2 strength must be >= 0 and the tolerance > 0".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+fn add_vote_warnings(stats: &PatternCounts, model: &mut FittedModel) {
+    let counts = stats.vote_counts();
+    if model.lfs.len() == 1 {
+        model
+            .diagnostics
+            .warnings
+            .push("only one LF: the model can only repeat its votes".to_owned());
+    }
+    let k = model.classes.len() as f64;
+    for (lf, name) in model.lfs.iter().enumerate() {
+        if counts[lf].iter().all(|count| *count == 0) {
+            model.diagnostics.warnings.push(format!(
+                "LF `{name}` never votes; it carries no information"
+            ));
+        } else if let Some(accuracy) = model.lf_accuracy[lf]
+            && accuracy < 1.0 / k
+        {
+            model.diagnostics.warnings.push(format!(
+                "LF `{name}` is estimated worse than random ({accuracy:.3} < {:.3}); check its logic or its label",
+                1.0 / k
+            ));
+        }
+    }
+}
+
+/// The class balance fixed by `options`, or `None` when it is to be estimated.
+pub(crate) fn fixed_balance(options: &FitOptions, cardinality: usize) -> Option<Vec<f64>> {
+    match &options.class_balance {
+        ClassBalance::Estimated => None,
+        ClassBalance::Uniform => Some(vec![1.0 / cardinality as f64; cardinality]),
+        ClassBalance::Given(balance) => {
+            let total: f64 = balance.iter().sum();
+            Some(balance.iter().map(|p| p / total).collect())
+        }
+    }
+}
+
+/// Softmax of `logits` into `out` (stable).
+pub(crate) fn softmax(logits: &[f64], out: &mut [f64]) {
+    let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let mut total = 0.0;
+    for (out, logit) in out.iter_mut().zip(logits) {
+        *out = (logit - max).exp();
+        total += *out;
+    }
+    for out in out.iter_mut() {
+        *out /= total;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn hard_labels_take_the_maximum_and_break_ties_as_told() {
+        let p = array![[0.2, 0.8], [0.5, 0.5], [0.7, 0.3]];
+        assert_eq!(hard_labels(&p, None, TieBreak::Abstain, 1), [1, -1, 0]);
+        let keys = RowKeys::Text(vec!["a".into(), "b".into(), "c".into()]);
+        let random = hard_labels(&p, Some(&keys), TieBreak::Random, 1);
+        assert_eq!((random[0], random[2]), (1, 0));
+        assert!(random[1] == 0 || random[1] == 1);
+        // The tie-break follows the key, not the position.
+        let moved = array![[0.5, 0.5], [0.2, 0.8]];
+        let moved_keys = RowKeys::Text(vec!["b".into(), "a".into()]);
+        assert_eq!(
+            hard_labels(&moved, Some(&moved_keys), TieBreak::Random, 1)[0],
+            random[1]
+        );
+        // Over many keys, both tied classes come up.
+        let many = Array2::from_elem((200, 2), 0.5);
+        let keys = RowKeys::Int((0..200).collect());
+        let labels = hard_labels(&many, Some(&keys), TieBreak::Random, 9);
+        let ones = labels.iter().filter(|label| **label == 1).count();
+        assert!((60..140).contains(&ones), "{ones} of 200");
+    }
+
+    #[test]
+    fn models_round_trip_and_other_versions_are_refused() {
+        let matrix = LabelMatrix::new(
+            array![[0, 1], [1, 1], [-1, 0]],
+            vec!["a".into(), "b".into()],
+            vec!["x".into(), "y".into()],
+        )
+        .unwrap();
+        let stats = PatternCounts::from_matrix(&matrix);
+        let model = fit(
+            ModelKind::Generative,
+            &stats,
+            matrix.lf_names(),
+            matrix.classes(),
+            &FitOptions::default(),
+            "abc".into(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.json");
+        write_model(&path, &model).unwrap();
+        let back = read_model(&path).unwrap();
+        assert_eq!(back, model);
+        assert_eq!(back.predict_proba(&matrix), model.predict_proba(&matrix));
+        let json = std::fs::read_to_string(&path).unwrap();
+        assert!(json.contains("\"kind\": \"generative\""), "{json}");
+        std::fs::write(
+            &path,
+            json.replace("\"format_version\": 1", "\"format_version\": 2"),
+        )
+        .unwrap();
+        let error = read_model(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("format version 2, but this labelgen reads version 1"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn probabilities_sum_to_one_and_bad_inputs_are_refused() {
+        let matrix = LabelMatrix::new(
+            array![[0, 1, -1], [2, 2, 2], [-1, -1, -1], [1, -1, 0]],
+            vec!["a".into(), "b".into(), "c".into()],
+            vec!["x".into(), "y".into(), "z".into()],
+        )
+        .unwrap();
+        let stats = PatternCounts::from_matrix(&matrix);
+        for kind in [ModelKind::Majority, ModelKind::Generative] {
+            let model = fit(
+                kind,
+                &stats,
+                matrix.lf_names(),
+                matrix.classes(),
+                &FitOptions::default(),
+                String::new(),
+            )
+            .unwrap();
+            for row in model.predict_proba(&matrix).rows() {
+                assert!(
+                    (row.sum() - 1.0).abs() < 1e-9
+                        && row.iter().all(|p| p.is_finite() && *p >= 0.0),
+                    "{row}"
+                );
+            }
+        }
+        let silent = LabelMatrix::new(
+            array![[-1, -1], [-1, -1]],
+            vec!["a".into(), "b".into()],
+            vec!["x".into(), "y".into()],
+        )
+        .unwrap();
+        let error = fit(
+            ModelKind::Generative,
+            &PatternCounts::from_matrix(&silent),
+            silent.lf_names(),
+            silent.classes(),
+            &FitOptions::default(),
+            String::new(),
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("no LF voted on any row"),
+            "{error}"
+        );
+        let never = LabelMatrix::new(
+            array![[0, -1], [1, -1]],
+            vec!["a".into(), "b".into()],
+            vec!["x".into(), "y".into()],
+        )
+        .unwrap();
+        let model = fit(
+            ModelKind::Generative,
+            &PatternCounts::from_matrix(&never),
+            never.lf_names(),
+            never.classes(),
+            &FitOptions::default(),
+            String::new(),
+        )
+        .unwrap();
+        assert!(
+            model
+                .diagnostics
+                .warnings
+                .iter()
+                .any(|warning| warning.contains("LF `b` never votes")),
+            "{:?}",
+            model.diagnostics
+        );
+    }
+}

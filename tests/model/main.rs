@@ -1,0 +1,3 @@
+//! Label-model tests on synthetic data with known parameters.
+
+mod recovery;
