@@ -39,6 +39,7 @@ pub mod apply;
 pub mod io;
 pub mod lf;
 pub mod matrix;
+pub mod metrics;
 pub mod model;
 pub mod stats;
 

@@ -184,6 +184,21 @@ impl LabelMatrix {
         self.votes.column(lf)
     }
 
+    /// BLAKE3 (hex) of the classes, LF names and votes: identifies the matrix a model was fitted
+    /// on, whatever file it came from.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"labelgen votes\0");
+        for name in self.classes.iter().chain(&self.lf_names) {
+            hasher.update(name.as_bytes()).update(b"\0");
+        }
+        hasher.update(&(self.n_rows() as u64).to_le_bytes());
+        for vote in self.votes.iter() {
+            hasher.update(&[*vote as u8]);
+        }
+        hasher.finalize().to_hex().to_string()
+    }
+
     /// Per LF, the fraction of rows where it voted (0 for an empty matrix).
     pub fn lf_coverage(&self) -> Vec<f64> {
         let rows = self.n_rows();

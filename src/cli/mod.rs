@@ -1,7 +1,10 @@
 //! Command-line glue: one file per subcommand, each a short `run`.
 
 mod apply;
+mod fit;
+mod label;
 mod progress;
+mod score;
 
 use clap::{Parser, Subcommand};
 
@@ -17,12 +20,21 @@ pub struct Arguments {
 enum Command {
     /// Apply labeling functions to a table and write the label matrix.
     Apply(apply::ApplyArguments),
+    /// Fit a label model to a label matrix.
+    Fit(fit::FitArguments),
+    /// Write probabilistic labels for a label matrix with a fitted model.
+    Label(label::LabelArguments),
+    /// Score a model's labels against gold labels.
+    Score(score::ScoreArguments),
 }
 
 /// Run the chosen subcommand.
 pub fn run(arguments: Arguments) -> anyhow::Result<()> {
     match arguments.command {
         Command::Apply(arguments) => apply::run(arguments),
+        Command::Fit(arguments) => fit::run(arguments),
+        Command::Label(arguments) => label::run(arguments),
+        Command::Score(arguments) => score::run(arguments),
     }
 }
 

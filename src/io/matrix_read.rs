@@ -15,8 +15,11 @@ use crate::matrix::{LabelMatrix, MATRIX_FORMAT_VERSION, RowKeys};
 /// How to read a matrix that does not say everything about itself.
 #[derive(Clone, Debug, Default)]
 pub struct ReadOptions {
-    /// The number of classes, for matrices without labelgen metadata.
+    /// The number of classes, as the user gave it; checked against labelgen metadata.
     pub cardinality: Option<usize>,
+    /// The number of classes to assume for a matrix without metadata when the user gave none
+    /// (for example the model's, when labelling).
+    pub fallback_cardinality: Option<usize>,
 }
 
 /// A label matrix and, for WRENCH splits, the gold labels it came with (`-1` = unknown).
@@ -127,7 +130,7 @@ struct Layout {
 }
 
 fn numbered_classes(path: &Path, options: &ReadOptions) -> Result<Vec<String>, MatrixReadError> {
-    match options.cardinality {
+    match options.cardinality.or(options.fallback_cardinality) {
         Some(cardinality) if cardinality >= 2 => {
             Ok((0..cardinality).map(|class| class.to_string()).collect())
         }
@@ -510,6 +513,7 @@ mod tests {
             &path,
             &ReadOptions {
                 cardinality: Some(3),
+                fallback_cardinality: None,
             },
         )
         .unwrap();
@@ -519,6 +523,7 @@ mod tests {
             &path,
             &ReadOptions {
                 cardinality: Some(2),
+                fallback_cardinality: None,
             },
         )
         .unwrap_err()
@@ -537,6 +542,7 @@ mod tests {
             &parquet,
             &ReadOptions {
                 cardinality: Some(2),
+                fallback_cardinality: None,
             },
         )
         .unwrap();

@@ -2,7 +2,9 @@
 
 pub mod atomic;
 mod csv;
+pub mod gold;
 mod json;
+pub mod labels_file;
 pub mod matrix_file;
 pub mod matrix_read;
 mod parquet;

@@ -179,6 +179,45 @@ pub fn open_table(
     }
 }
 
+/// Read the whole of columns `names` of the table at `path`, each in its own type (text for
+/// CSV). For carrying source columns into outputs; the file's rows must fit in memory.
+pub fn read_columns(
+    path: &Path,
+    names: &[String],
+) -> Result<Vec<(String, super::table::Column)>, TableError> {
+    let format = TableFormat::from_path(path)?;
+    let requests: Vec<ColumnRequest> = names
+        .iter()
+        .map(|name| ColumnRequest {
+            name: name.clone(),
+            column_type: None,
+        })
+        .collect();
+    let mut source = open_table(path, format, &requests, &|_| String::new(), 1 << 16)?;
+    let mut builders: Vec<Option<super::table::ColumnBuilder>> =
+        names.iter().map(|_| None).collect();
+    while let Some(read) = source.next_batch()? {
+        for part in read.parts {
+            for (builder, column) in builders.iter_mut().zip(part.columns) {
+                match builder {
+                    Some(builder) => builder.append(column.into()),
+                    None => *builder = Some(column.into()),
+                }
+            }
+        }
+    }
+    Ok(names
+        .iter()
+        .zip(builders)
+        .map(|(name, builder)| {
+            let column = builder
+                .map(super::table::ColumnBuilder::finish)
+                .unwrap_or_else(|| super::table::ColumnBuilder::new(ColumnType::Text, 0).finish());
+            (name.clone(), column)
+        })
+        .collect())
+}
+
 /// What every source needs to open.
 pub(crate) struct OpenContext<'a> {
     pub path: &'a Path,

@@ -286,6 +286,21 @@ impl ColumnBuilder {
     }
 }
 
+impl From<Column> for ColumnBuilder {
+    fn from(column: Column) -> Self {
+        let validity = column
+            .validity
+            .unwrap_or_else(|| vec![0xff; column.len.div_ceil(8)]);
+        let has_null = (0..column.len).any(|row| validity[row / 8] & (1 << (row % 8)) == 0);
+        ColumnBuilder {
+            values: column.values,
+            validity,
+            has_null,
+            len: column.len,
+        }
+    }
+}
+
 /// A run of consecutive input rows: the requested columns, in request order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {

@@ -160,6 +160,69 @@ impl FittedModel {
         }
     }
 
+    /// `matrix` with its columns in this model's LF order, or why it does not fit the model
+    /// (other classes, missing or unknown LFs).
+    pub fn align(&self, matrix: &LabelMatrix) -> Result<LabelMatrix, String> {
+        // A matrix from another tool names its classes by id: those ids are this model's.
+        let numbered = matrix
+            .classes()
+            .iter()
+            .enumerate()
+            .all(|(id, name)| *name == id.to_string());
+        let same_classes = matrix.classes() == self.classes.as_slice()
+            || (numbered && matrix.cardinality() == self.classes.len());
+        if !same_classes {
+            return Err(format!(
+                "the matrix has the classes [{}] but the model was fitted on [{}]",
+                matrix.classes().join(", "),
+                self.classes.join(", ")
+            ));
+        }
+        if matrix.lf_names() == self.lfs.as_slice() && matrix.classes() == self.classes.as_slice() {
+            return Ok(matrix.clone());
+        }
+        let missing: Vec<&str> = self
+            .lfs
+            .iter()
+            .filter(|lf| !matrix.lf_names().contains(lf))
+            .map(String::as_str)
+            .collect();
+        let unknown: Vec<&str> = matrix
+            .lf_names()
+            .iter()
+            .filter(|lf| !self.lfs.contains(lf))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() || !unknown.is_empty() {
+            return Err(format!(
+                "the matrix's LFs differ from the model's: missing [{}], not in the model [{}]; fit a model on \
+                 a matrix of the same LFs",
+                missing.join(", "),
+                unknown.join(", ")
+            ));
+        }
+        let order: Vec<usize> = self
+            .lfs
+            .iter()
+            .map(|lf| {
+                matrix
+                    .lf_names()
+                    .iter()
+                    .position(|name| name == lf)
+                    .expect("checked above")
+            })
+            .collect();
+        let votes = matrix.votes().select(ndarray::Axis(1), &order);
+        let mut aligned = LabelMatrix::new(votes, self.lfs.clone(), self.classes.clone())
+            .map_err(|error| error.to_string())?;
+        if let Some((name, keys)) = matrix.row_keys() {
+            aligned = aligned
+                .with_row_keys(name.to_owned(), keys.clone())
+                .map_err(|error| error.to_string())?;
+        }
+        Ok(aligned)
+    }
+
     /// `P(Y | votes)` for every row of `matrix` (rows x classes), in parallel.
     pub fn predict_proba(&self, matrix: &LabelMatrix) -> Array2<f64> {
         let k = self.classes.len();

@@ -3,3 +3,4 @@
 mod apply;
 mod apply_errors;
 mod common;
+mod model;

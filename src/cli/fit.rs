@@ -1,0 +1,136 @@
+//! `labelgen fit`: a label model from a label matrix.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use labelgen::io::matrix_read::{ReadOptions, read_matrix};
+use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, fit, write_model};
+use labelgen::stats::PatternCounts;
+
+/// The models, as the CLI names them.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ModelArg {
+    /// Majority vote (the baseline).
+    Majority,
+    /// Class-conditional generative model (the default).
+    Generative,
+}
+
+/// Arguments of `labelgen fit`.
+#[derive(Debug, Args)]
+pub struct FitArguments {
+    /// The label matrix: .parquet or .csv from `apply`, another tool's integer votes, or a
+    /// WRENCH split .json.
+    matrix: PathBuf,
+    /// Where to write the fitted model (JSON).
+    #[arg(short, long, value_name = "FILE.json")]
+    output: PathBuf,
+    /// The label model.
+    #[arg(long, value_enum, default_value = "generative")]
+    model: ModelArg,
+    /// `uniform`, `estimated`, or one number per class (for example `0.7,0.3`).
+    #[arg(long, default_value = "uniform", value_parser = class_balance)]
+    class_balance: ClassBalance,
+    /// Precision of the prior on the model's logits (0 = maximum likelihood).
+    #[arg(long, default_value_t = FitOptions::default().l2)]
+    l2: f64,
+    /// Iteration limit of the optimiser.
+    #[arg(long, default_value_t = FitOptions::default().max_iterations)]
+    max_iterations: u64,
+    /// Convergence tolerance (gradient norm).
+    #[arg(long, default_value_t = FitOptions::default().tolerance)]
+    tolerance: f64,
+    /// Seed, recorded with the model.
+    #[arg(long, default_value_t = FitOptions::default().seed)]
+    seed: u64,
+    /// Number of classes, for a matrix without labelgen metadata.
+    #[arg(long)]
+    cardinality: Option<usize>,
+}
+
+fn class_balance(text: &str) -> Result<ClassBalance, String> {
+    match text {
+        "uniform" => Ok(ClassBalance::Uniform),
+        "estimated" => Ok(ClassBalance::Estimated),
+        numbers => numbers
+            .split(',')
+            .map(|number| {
+                number
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("`{number}` is not a number"))
+            })
+            .collect::<Result<Vec<f64>, String>>()
+            .map(ClassBalance::Given),
+    }
+}
+
+pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
+    let loaded = read_matrix(
+        &arguments.matrix,
+        &ReadOptions {
+            cardinality: arguments.cardinality,
+            ..ReadOptions::default()
+        },
+    )?;
+    let matrix = loaded.matrix;
+    let stats = PatternCounts::from_matrix(&matrix);
+    let options = FitOptions {
+        class_balance: arguments.class_balance,
+        l2: arguments.l2,
+        max_iterations: arguments.max_iterations,
+        tolerance: arguments.tolerance,
+        seed: arguments.seed,
+    };
+    let kind = match arguments.model {
+        ModelArg::Majority => ModelKind::Majority,
+        ModelArg::Generative => ModelKind::Generative,
+    };
+    let model = fit(
+        kind,
+        &stats,
+        matrix.lf_names(),
+        matrix.classes(),
+        &options,
+        matrix.fingerprint(),
+    )?;
+    write_model(&arguments.output, &model)?;
+    print!("{}", describe(&model, &matrix.lf_coverage(), stats.len()));
+    Ok(())
+}
+
+/// The per-LF table, class balance and diagnostics.
+fn describe(model: &FittedModel, coverage: &[f64], patterns: usize) -> String {
+    let width = model.lfs.iter().map(String::len).max().unwrap_or(2).max(2);
+    let mut text = format!(
+        "{:>3}  {:<width$}  {:>8}  {:>13}\n",
+        "j", "LF", "coverage", "est. accuracy"
+    );
+    for (index, name) in model.lfs.iter().enumerate() {
+        let accuracy =
+            model.lf_accuracy[index].map_or("-".to_owned(), |accuracy| format!("{accuracy:.3}"));
+        let _ = writeln!(
+            text,
+            "{index:>3}  {name:<width$}  {:>8.3}  {accuracy:>13}",
+            coverage[index]
+        );
+    }
+    let balance: Vec<String> = model
+        .classes
+        .iter()
+        .zip(&model.class_balance)
+        .map(|(class, p)| format!("{class} {p:.3}"))
+        .collect();
+    let diagnostics = &model.diagnostics;
+    let _ = writeln!(text, "class balance: {}", balance.join(", "));
+    let _ = writeln!(
+        text,
+        "fit: {} distinct vote patterns, {} iterations, converged: {}, objective {:.6}",
+        patterns, diagnostics.iterations, diagnostics.converged, diagnostics.objective
+    );
+    for warning in &diagnostics.warnings {
+        let _ = writeln!(text, "warning: {warning}");
+    }
+    text
+}

@@ -1,0 +1,141 @@
+//! `labelgen label`: probabilistic labels from a fitted model and a label matrix.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use labelgen::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata, write_labels};
+use labelgen::io::matrix_read::{ReadOptions, read_matrix};
+use labelgen::io::source::read_columns;
+use labelgen::model::{TieBreak, hard_labels, read_model};
+
+/// Arguments of `labelgen label`.
+#[derive(Debug, Args)]
+pub struct LabelArguments {
+    /// The fitted model (from `labelgen fit`).
+    model: PathBuf,
+    /// The label matrix to label (same LFs as the model's).
+    matrix: PathBuf,
+    /// Where to write the labels: .parquet or .csv.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// The source table the matrix was applied to, to carry columns over (same rows, same order).
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Columns of --data to carry over, comma-separated.
+    #[arg(long, value_delimiter = ',', requires = "data")]
+    keep_columns: Vec<String>,
+    /// How to label rows whose most probable classes tie.
+    #[arg(long, value_enum, default_value = "abstain")]
+    tie_break: TieBreakArg,
+    /// Seed of random tie-breaks.
+    #[arg(long, default_value_t = 123)]
+    seed: u64,
+    /// Leave out rows no LF voted on.
+    #[arg(long)]
+    filter_uncovered: bool,
+    /// Number of classes, for a matrix without labelgen metadata.
+    #[arg(long)]
+    cardinality: Option<usize>,
+}
+
+/// Tie-break policies, as the CLI names them.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum TieBreakArg {
+    /// Label -1.
+    Abstain,
+    /// A class among the tied, by a hash of the row key and the seed.
+    Random,
+}
+
+impl From<TieBreakArg> for TieBreak {
+    fn from(value: TieBreakArg) -> Self {
+        match value {
+            TieBreakArg::Abstain => TieBreak::Abstain,
+            TieBreakArg::Random => TieBreak::Random,
+        }
+    }
+}
+
+pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
+    let model = read_model(&arguments.model)?;
+    // A matrix without labelgen metadata has the model's number of classes unless told.
+    let options = ReadOptions {
+        cardinality: arguments.cardinality,
+        fallback_cardinality: Some(model.classes.len()),
+    };
+    let loaded = read_matrix(&arguments.matrix, &options)?;
+    let matrix = model.align(&loaded.matrix).map_err(|message| {
+        anyhow::anyhow!(
+            "`{}` does not fit model `{}`: {message}",
+            arguments.matrix.display(),
+            arguments.model.display()
+        )
+    })?;
+    let source = match &arguments.data {
+        Some(data) => read_columns(data, &arguments.keep_columns)
+            .with_context(|| format!("reading `{}`", data.display()))?,
+        None => Vec::new(),
+    };
+    if let Some((name, column)) = source
+        .iter()
+        .find(|(_, column)| column.len() != matrix.n_rows())
+    {
+        anyhow::bail!(
+            "column `{name}` of --data has {} rows but the matrix has {}",
+            column.len(),
+            matrix.n_rows()
+        );
+    }
+    let probabilities = model.predict_proba(&matrix);
+    let tie_break = TieBreak::from(arguments.tie_break);
+    let labels = hard_labels(
+        &probabilities,
+        matrix.row_keys().map(|(_, keys)| keys),
+        tie_break,
+        arguments.seed,
+    );
+    let covered: Vec<bool> = matrix
+        .votes()
+        .rows()
+        .into_iter()
+        .map(|row| row.iter().any(|vote| *vote >= 0))
+        .collect();
+    let keep: Vec<bool> = covered
+        .iter()
+        .map(|covered| *covered || !arguments.filter_uncovered)
+        .collect();
+    let metadata = LabelsMetadata {
+        kind: "labels".to_owned(),
+        format_version: LABELS_FORMAT_VERSION,
+        labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+        classes: model.classes.clone(),
+        model_kind: format!("{:?}", model.kind()).to_lowercase(),
+        model_training_fingerprint: model.training_fingerprint.clone(),
+        matrix_fingerprint: matrix.fingerprint(),
+        tie_break,
+        seed: arguments.seed,
+        filter_uncovered: arguments.filter_uncovered,
+    };
+    let table = LabelTable {
+        keys: matrix.row_keys(),
+        source: &source,
+        probabilities: &probabilities,
+        labels: &labels,
+        covered: &covered,
+        keep: &keep,
+        metadata: &metadata,
+    };
+    write_labels(&arguments.output, &table)?;
+    let written = keep.iter().filter(|keep| **keep).count();
+    let unlabelled = labels
+        .iter()
+        .zip(&keep)
+        .filter(|(label, keep)| **keep && **label < 0)
+        .count();
+    println!(
+        "labelled {written} rows ({unlabelled} without a hard label) -> {}",
+        arguments.output.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! `labelgen score`: accuracy, macro-F1 and coverage of a model's hard labels on gold labels.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+use labelgen::io::gold::read_gold;
+use labelgen::io::matrix_read::{ReadOptions, read_matrix};
+use labelgen::metrics::{Scores, score};
+use labelgen::model::{TieBreak, hard_labels, read_model};
+
+/// Arguments of `labelgen score`.
+#[derive(Debug, Args)]
+pub struct ScoreArguments {
+    /// The fitted model.
+    model: PathBuf,
+    /// The label matrix of the rows to score (a WRENCH split carries its own gold labels).
+    matrix: PathBuf,
+    /// Gold labels as FILE:COLUMN (class ids or names; -1 or empty = unknown).
+    #[arg(long, value_name = "FILE:COLUMN")]
+    gold: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Seed of random tie-breaks.
+    #[arg(long, default_value_t = 123)]
+    seed: u64,
+    /// Number of classes, for a matrix without labelgen metadata.
+    #[arg(long)]
+    cardinality: Option<usize>,
+}
+
+#[derive(serde::Serialize)]
+struct Report {
+    tie_break: TieBreak,
+    all_rows: Scores,
+    covered_rows: Scores,
+}
+
+pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
+    let model = read_model(&arguments.model)?;
+    // A matrix without labelgen metadata has the model's number of classes unless told.
+    let options = ReadOptions {
+        cardinality: arguments.cardinality,
+        fallback_cardinality: Some(model.classes.len()),
+    };
+    let loaded = read_matrix(&arguments.matrix, &options)?;
+    let matrix = model
+        .align(&loaded.matrix)
+        .map_err(|message| anyhow::anyhow!("`{}`: {message}", arguments.matrix.display()))?;
+    let gold = match (&arguments.gold, loaded.gold) {
+        (Some(spec), _) => read_gold(spec, matrix.classes())?,
+        (None, Some(gold)) => gold,
+        (None, None) => anyhow::bail!("no gold labels: pass --gold FILE:COLUMN"),
+    };
+    if gold.len() != matrix.n_rows() {
+        anyhow::bail!(
+            "{} gold labels for {} matrix rows; they must be the same rows in the same order",
+            gold.len(),
+            matrix.n_rows()
+        );
+    }
+    let probabilities = model.predict_proba(&matrix);
+    let covered: Vec<bool> = matrix
+        .votes()
+        .rows()
+        .into_iter()
+        .map(|row| row.iter().any(|vote| *vote >= 0))
+        .collect();
+    let keys = matrix.row_keys().map(|(_, keys)| keys);
+    let reports: Vec<Report> = [TieBreak::Abstain, TieBreak::Random]
+        .into_iter()
+        .map(|tie_break| {
+            let labels = hard_labels(&probabilities, keys, tie_break, arguments.seed);
+            let k = matrix.cardinality();
+            Report {
+                tie_break,
+                all_rows: score(&labels, &gold, k, |_| true),
+                covered_rows: score(&labels, &gold, k, |row| covered[row]),
+            }
+        })
+        .collect();
+    if arguments.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+        return Ok(());
+    }
+    let mut text = format!(
+        "{:<10} {:<8} {:>6} {:>9} {:>9} {:>9}\n",
+        "tie-break", "rows", "n", "accuracy", "macro-F1", "coverage"
+    );
+    for report in &reports {
+        for (name, scores) in [("all", &report.all_rows), ("covered", &report.covered_rows)] {
+            let tie = format!("{:?}", report.tie_break).to_lowercase();
+            let _ = writeln!(
+                text,
+                "{tie:<10} {name:<8} {:>6} {:>9.4} {:>9.4} {:>9.4}",
+                scores.rows, scores.accuracy, scores.macro_f1, scores.coverage
+            );
+        }
+    }
+    print!("{text}");
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Probabilistic-label tables: the row key, requested source columns, `p_<class>` per class,
+//! the hard `label` (or -1) and whether any LF `covered` the row. Parquet (with key-value
+//! metadata saying what made it) or CSV (with a `.meta.json` sidecar), written atomically.
+
+use std::io::Write;
+use std::path::Path;
+
+use ndarray::Array2;
+use polars::prelude::{DataFrame, IntoColumn, KeyValueMetadata, NamedFrom, ParquetWriter, Series};
+use serde::Serialize;
+
+use super::atomic::{AtomicFile, OutputError};
+use super::matrix_file::sidecar_path;
+use super::table::{Column, Values};
+use crate::matrix::RowKeys;
+use crate::model::TieBreak;
+
+/// Version of the label table format.
+pub const LABELS_FORMAT_VERSION: u32 = 1;
+
+/// What a label table says about itself.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LabelsMetadata {
+    /// Always `"labels"`.
+    pub kind: String,
+    /// [`LABELS_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// labelgen's version.
+    pub labelgen_version: String,
+    /// Class names in id order (`p_<name>` columns).
+    pub classes: Vec<String>,
+    /// The model's kind.
+    pub model_kind: String,
+    /// The fingerprint of the matrix the model was fitted on.
+    pub model_training_fingerprint: String,
+    /// The fingerprint of the matrix labelled.
+    pub matrix_fingerprint: String,
+    /// How ties were broken, and the seed.
+    pub tie_break: TieBreak,
+    /// The seed of random tie-breaks.
+    pub seed: u64,
+    /// Whether rows no LF covered were left out.
+    pub filter_uncovered: bool,
+}
+
+/// The content of a label table.
+pub struct LabelTable<'a> {
+    /// The row-key column, if any.
+    pub keys: Option<(&'a str, &'a RowKeys)>,
+    /// Source columns carried over, in order.
+    pub source: &'a [(String, Column)],
+    /// Rows x classes.
+    pub probabilities: &'a Array2<f64>,
+    /// Hard labels.
+    pub labels: &'a [i8],
+    /// Whether any LF voted, per row.
+    pub covered: &'a [bool],
+    /// Which rows to write.
+    pub keep: &'a [bool],
+    /// Metadata.
+    pub metadata: &'a LabelsMetadata,
+}
+
+/// The column names: key, source columns, `p_<class>`, `label`, `covered`. Errors on a clash.
+fn column_names(table: &LabelTable<'_>) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = table
+        .keys
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect();
+    names.extend(table.source.iter().map(|(name, _)| name.clone()));
+    names.extend(
+        table
+            .metadata
+            .classes
+            .iter()
+            .map(|class| format!("p_{class}")),
+    );
+    names.extend(["label".to_owned(), "covered".to_owned()]);
+    let mut seen = std::collections::BTreeSet::new();
+    match names.iter().find(|name| !seen.insert(name.as_str())) {
+        Some(name) => Err(format!(
+            "two output columns would be named `{name}`; keep fewer or renamed columns"
+        )),
+        None => Ok(names),
+    }
+}
+
+/// Write `table` to `path` (`.parquet` or `.csv`), atomically.
+pub fn write_labels(path: &Path, table: &LabelTable<'_>) -> Result<(), OutputError> {
+    let extension = path
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .map(str::to_ascii_lowercase);
+    let parquet = match extension.as_deref() {
+        Some("parquet") | Some("pq") => true,
+        Some("csv") => false,
+        _ => {
+            return Err(OutputError::UnknownFormat {
+                path: path.to_owned(),
+                expected: ".parquet or .csv",
+            });
+        }
+    };
+    let mut file = AtomicFile::create(path)?;
+    let names = column_names(table).map_err(|message| file.error(message))?;
+    let metadata = serde_json::to_string(table.metadata).expect("metadata serializes");
+    if parquet {
+        let mut frame = frame(table, &names).map_err(|error| file.error(error))?;
+        ParquetWriter::new(file.writer())
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+                "labelgen".to_owned(),
+                metadata,
+            )])))
+            .finish(&mut frame)
+            .map_err(|error| file.error(error))?;
+    } else {
+        let mut sidecar = AtomicFile::create(&sidecar_path(path))?;
+        write_csv(table, &names, file.writer()).map_err(|error| file.error(error))?;
+        sidecar
+            .writer()
+            .write_all(metadata.as_bytes())
+            .map_err(|error| sidecar.error(error))?;
+        sidecar.commit()?;
+    }
+    file.commit()
+}
+
+fn kept<T: Clone>(values: impl Iterator<Item = T>, keep: &[bool]) -> Vec<T> {
+    values
+        .zip(keep)
+        .filter(|(_, keep)| **keep)
+        .map(|(value, _)| value)
+        .collect()
+}
+
+fn source_series(name: &str, column: &Column, keep: &[bool]) -> Series {
+    let valid = |row: usize| column.is_valid(row);
+    let rows = || (0..column.len()).filter(|row| keep[*row]);
+    match column.values() {
+        Values::Text { .. } => Series::new(
+            name.into(),
+            rows().map(|row| column.text(row)).collect::<Vec<_>>(),
+        ),
+        Values::Float(values) => Series::new(
+            name.into(),
+            rows()
+                .map(|row| valid(row).then_some(values[row]))
+                .collect::<Vec<_>>(),
+        ),
+        Values::Int(values) => Series::new(
+            name.into(),
+            rows()
+                .map(|row| valid(row).then_some(values[row]))
+                .collect::<Vec<_>>(),
+        ),
+        Values::Bool(values) => Series::new(
+            name.into(),
+            rows()
+                .map(|row| valid(row).then_some(values[row] != 0))
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+fn frame(table: &LabelTable<'_>, names: &[String]) -> polars::prelude::PolarsResult<DataFrame> {
+    let keep = table.keep;
+    let mut names = names.iter();
+    let mut columns = Vec::new();
+    if let Some((_, keys)) = table.keys {
+        let name = names.next().expect("key name").as_str();
+        let series = match keys {
+            RowKeys::Text(keys) => Series::new(name.into(), kept(keys.iter().cloned(), keep)),
+            RowKeys::Int(keys) => Series::new(name.into(), kept(keys.iter().copied(), keep)),
+        };
+        columns.push(series.into_column());
+    }
+    for (name, column) in table.source {
+        names.next();
+        columns.push(source_series(name, column, keep).into_column());
+    }
+    for class in 0..table.probabilities.ncols() {
+        let name = names.next().expect("probability name").as_str();
+        let values = kept(table.probabilities.column(class).iter().copied(), keep);
+        columns.push(Series::new(name.into(), values).into_column());
+    }
+    columns
+        .push(Series::new("label".into(), kept(table.labels.iter().copied(), keep)).into_column());
+    columns.push(
+        Series::new("covered".into(), kept(table.covered.iter().copied(), keep)).into_column(),
+    );
+    let height = keep.iter().filter(|keep| **keep).count();
+    DataFrame::new(height, columns)
+}
+
+fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    } else {
+        text.into()
+    }
+}
+
+fn source_text(column: &Column, row: usize) -> String {
+    if !column.is_valid(row) {
+        return String::new();
+    }
+    match column.values() {
+        Values::Text { .. } => csv_field(column.text(row).unwrap_or_default()).into_owned(),
+        Values::Float(values) => values[row].to_string(),
+        Values::Int(values) => values[row].to_string(),
+        Values::Bool(values) => (values[row] != 0).to_string(),
+    }
+}
+
+fn write_csv(table: &LabelTable<'_>, names: &[String], out: &mut dyn Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    let header: Vec<String> = names
+        .iter()
+        .map(|name| csv_field(name).into_owned())
+        .collect();
+    writeln!(out, "{}", header.join(","))?;
+    let mut fields = Vec::with_capacity(names.len());
+    for row in (0..table.labels.len()).filter(|row| table.keep[*row]) {
+        fields.clear();
+        match table.keys {
+            Some((_, RowKeys::Text(keys))) => fields.push(csv_field(&keys[row]).into_owned()),
+            Some((_, RowKeys::Int(keys))) => fields.push(keys[row].to_string()),
+            None => {}
+        }
+        fields.extend(
+            table
+                .source
+                .iter()
+                .map(|(_, column)| source_text(column, row)),
+        );
+        // `{}` prints the shortest decimal that reads back as the same f64.
+        fields.extend(table.probabilities.row(row).iter().map(|p| p.to_string()));
+        fields.push(table.labels[row].to_string());
+        fields.push(table.covered[row].to_string());
+        writeln!(out, "{}", fields.join(","))?;
+    }
+    out.flush()
+}

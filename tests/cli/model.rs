@@ -1,0 +1,301 @@
+//! `labelgen fit`, `label` and `score`.
+
+use crate::common::*;
+
+fn youtube(split: &str) -> String {
+    repo_path(&format!("datasets/youtube/{split}.json"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn fit_label_and_score_on_the_bundled_wrench_splits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = success(&labelgen(
+        dir.path(),
+        &["fit", &youtube("train"), "-o", "model.json"],
+    ));
+    assert!(
+        out.contains("class balance: HAM 0.500, SPAM 0.500"),
+        "{out}"
+    );
+    assert!(out.contains("converged: true"), "{out}");
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("model.json")).unwrap())
+            .unwrap();
+    assert_eq!(model["kind"], "generative");
+    assert_eq!(model["format_version"], 1);
+    assert_eq!(model["lfs"].as_array().unwrap().len(), 10);
+
+    success(&labelgen(
+        dir.path(),
+        &[
+            "label",
+            "model.json",
+            &youtube("test"),
+            "-o",
+            "labels.csv",
+            "--tie-break",
+            "random",
+        ],
+    ));
+    let rows = csv_rows(&dir.path().join("labels.csv"));
+    assert_eq!(rows[0], ["id", "p_HAM", "p_SPAM", "label", "covered"]);
+    assert_eq!(rows.len(), 251);
+    for row in &rows[1..] {
+        let total: f64 = row[1].parse::<f64>().unwrap() + row[2].parse::<f64>().unwrap();
+        assert!((total - 1.0).abs() < 1e-9, "{row:?}");
+    }
+    let out = success(&labelgen(
+        dir.path(),
+        &[
+            "label",
+            "model.json",
+            &youtube("test"),
+            "-o",
+            "kept.parquet",
+            "--filter-uncovered",
+        ],
+    ));
+    assert!(out.starts_with("labelled 232 rows"), "{out}");
+
+    let json = success(&labelgen(
+        dir.path(),
+        &["score", "model.json", &youtube("test"), "--json"],
+    ));
+    let reports: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let random = &reports[1];
+    assert_eq!(random["tie_break"], "random");
+    assert_eq!(random["all_rows"]["rows"], 250);
+    // Majority vote on the same split, as the baseline the default model must not fall below.
+    success(&labelgen(
+        dir.path(),
+        &[
+            "fit",
+            &youtube("train"),
+            "--model",
+            "majority",
+            "-o",
+            "mv.json",
+        ],
+    ));
+    let baseline: serde_json::Value = serde_json::from_str(&success(&labelgen(
+        dir.path(),
+        &["score", "mv.json", &youtube("test"), "--json"],
+    )))
+    .unwrap();
+    for rows in ["all_rows", "covered_rows"] {
+        let model = random[rows]["accuracy"].as_f64().unwrap();
+        let majority = baseline[1][rows]["accuracy"].as_f64().unwrap();
+        assert!(
+            model >= majority,
+            "{rows}: {model} < majority vote {majority}"
+        );
+    }
+}
+
+#[test]
+fn labels_carry_source_columns_and_keys_from_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = repo_path("datasets/youtube/raw/Youtube01-Psy.csv");
+    let lfs = youtube_toml();
+    success(&labelgen(
+        dir.path(),
+        &[
+            "apply",
+            text(&data),
+            "--lfs",
+            text(&lfs),
+            "--column",
+            "text=CONTENT",
+            "--id-column",
+            "COMMENT_ID",
+            "-o",
+            "L.parquet",
+            "-q",
+        ],
+    ));
+    success(&labelgen(
+        dir.path(),
+        &["fit", "L.parquet", "-o", "model.json"],
+    ));
+    let out = success(&labelgen(
+        dir.path(),
+        &[
+            "label",
+            "model.json",
+            "L.parquet",
+            "-o",
+            "labels.csv",
+            "--data",
+            text(&data),
+            "--keep-columns",
+            "AUTHOR,CONTENT",
+        ],
+    ));
+    assert!(out.starts_with("labelled 350 rows"), "{out}");
+    let rows = csv_rows(&dir.path().join("labels.csv"));
+    assert_eq!(
+        rows[0],
+        [
+            "COMMENT_ID",
+            "AUTHOR",
+            "CONTENT",
+            "p_HAM",
+            "p_SPAM",
+            "label",
+            "covered"
+        ]
+    );
+    let source = csv_rows(&data);
+    assert_eq!(
+        (&rows[1][0], &rows[1][1], &rows[1][2]),
+        (&source[1][0], &source[1][1], &source[1][3])
+    );
+}
+
+#[test]
+fn a_matrix_with_other_lfs_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    success(&labelgen(
+        dir.path(),
+        &["fit", &youtube("train"), "-o", "model.json"],
+    ));
+    std::fs::write(dir.path().join("L.csv"), "lf_0,other\n0,1\n").unwrap();
+    let message = failure(&labelgen(
+        dir.path(),
+        &[
+            "label",
+            "model.json",
+            "L.csv",
+            "-o",
+            "out.csv",
+            "--cardinality",
+            "2",
+        ],
+    ));
+    assert!(
+        message.contains("the matrix's LFs differ from the model's: missing [lf_1"),
+        "{message}"
+    );
+    assert!(message.contains("not in the model [other]"), "{message}");
+    let message = failure(&labelgen(
+        dir.path(),
+        &[
+            "label",
+            "model.json",
+            "L.csv",
+            "-o",
+            "out.csv",
+            "--cardinality",
+            "3",
+        ],
+    ));
+    assert!(
+        message.contains(
+            "the matrix has the classes [0, 1, 2] but the model was fitted on [HAM, SPAM]"
+        ),
+        "{message}"
+    );
+    assert!(!dir.path().join("out.csv").exists());
+}
+
+#[test]
+fn a_model_file_of_another_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    success(&labelgen(
+        dir.path(),
+        &["fit", &youtube("train"), "-o", "model.json"],
+    ));
+    let json = std::fs::read_to_string(dir.path().join("model.json"))
+        .unwrap()
+        .replace("\"format_version\": 1", "\"format_version\": 7");
+    std::fs::write(dir.path().join("model.json"), json).unwrap();
+    let message = failure(&labelgen(
+        dir.path(),
+        &["label", "model.json", &youtube("test"), "-o", "out.csv"],
+    ));
+    assert!(
+        message.contains("has format version 7, but this labelgen reads version 1; fit it again"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_all_abstain_matrix_cannot_be_fitted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("L.csv"), "a,b\n-1,-1\n-1,-1\n").unwrap();
+    let message = failure(&labelgen(
+        dir.path(),
+        &["fit", "L.csv", "-o", "model.json", "--cardinality", "2"],
+    ));
+    assert!(message.contains("no LF voted on any row"), "{message}");
+    assert!(!dir.path().join("model.json").exists());
+}
+
+#[test]
+fn gold_labels_must_be_classes_and_match_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("L.csv"), "a,b\n0,-1\n1,1\n-1,0\n").unwrap();
+    success(&labelgen(
+        dir.path(),
+        &["fit", "L.csv", "-o", "model.json", "--cardinality", "2"],
+    ));
+    std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n5\n").unwrap();
+    let message = failure(&labelgen(
+        dir.path(),
+        &[
+            "score",
+            "model.json",
+            "L.csv",
+            "--cardinality",
+            "2",
+            "--gold",
+            "gold.csv:label",
+        ],
+    ));
+    assert!(
+        message.contains("`gold.csv` column `label` row 2: `5` is not a class"),
+        "{message}"
+    );
+    std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n").unwrap();
+    let message = failure(&labelgen(
+        dir.path(),
+        &[
+            "score",
+            "model.json",
+            "L.csv",
+            "--cardinality",
+            "2",
+            "--gold",
+            "gold.csv:label",
+        ],
+    ));
+    assert!(
+        message.contains("2 gold labels for 3 matrix rows"),
+        "{message}"
+    );
+    let message = failure(&labelgen(
+        dir.path(),
+        &["score", "model.json", "L.csv", "--cardinality", "2"],
+    ));
+    assert!(
+        message.contains("no gold labels: pass --gold FILE:COLUMN"),
+        "{message}"
+    );
+    std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n1\n").unwrap();
+    let out = success(&labelgen(
+        dir.path(),
+        &[
+            "score",
+            "model.json",
+            "L.csv",
+            "--cardinality",
+            "2",
+            "--gold",
+            "gold.csv:label",
+        ],
+    ));
+    assert!(out.contains("random     all"), "{out}");
+}
