@@ -15,6 +15,8 @@ pub enum ModelArg {
     Majority,
     /// Class-conditional generative model (the default).
     Generative,
+    /// Dawid-Skene EM with abstain as an outcome.
+    DawidSkene,
 }
 
 /// Arguments of `labelgen fit`.
@@ -86,6 +88,7 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     let kind = match arguments.model {
         ModelArg::Majority => ModelKind::Majority,
         ModelArg::Generative => ModelKind::Generative,
+        ModelArg::DawidSkene => ModelKind::DawidSkene,
     };
     let model = fit(
         kind,

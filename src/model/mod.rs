@@ -6,6 +6,7 @@
 //! ([`FittedModel`]) is a different type from the options that produced it; it computes
 //! `P(Y | votes)` for any row, and is saved as versioned JSON.
 
+pub mod dawid_skene;
 pub mod generative;
 pub mod majority;
 mod saved;
@@ -28,6 +29,8 @@ pub enum ModelKind {
     Majority,
     /// Class-conditional generative model of the votes (the default).
     Generative,
+    /// Dawid-Skene: full confusion matrices with abstain as an outcome, by EM.
+    DawidSkene,
 }
 
 /// How the class balance `P(Y)` is set.
@@ -121,6 +124,8 @@ pub enum Parameters {
     Majority,
     /// See [`generative`].
     Generative(generative::GenerativeParameters),
+    /// See [`dawid_skene`].
+    DawidSkene(dawid_skene::DawidSkeneParameters),
 }
 
 /// A fitted label model: classes, LFs, class balance, parameters and estimated LF accuracies.
@@ -149,6 +154,7 @@ impl FittedModel {
         match self.parameters {
             Parameters::Majority => ModelKind::Majority,
             Parameters::Generative(_) => ModelKind::Generative,
+            Parameters::DawidSkene(_) => ModelKind::DawidSkene,
         }
     }
 
@@ -157,6 +163,7 @@ impl FittedModel {
         match &self.parameters {
             Parameters::Majority => majority::posterior(votes, out),
             Parameters::Generative(parameters) => parameters.posterior(votes, out),
+            Parameters::DawidSkene(parameters) => parameters.posterior(votes, out),
         }
     }
 
@@ -303,6 +310,7 @@ pub fn fit(
     let mut model = match kind {
         ModelKind::Majority => majority::fit(stats, options)?,
         ModelKind::Generative => generative::fit(stats, options)?,
+        ModelKind::DawidSkene => dawid_skene::fit(stats, options)?,
     };
     model.lfs = lfs.to_vec();
     model.classes = classes.to_vec();
@@ -472,7 +480,11 @@ mod tests {
         )
         .unwrap();
         let stats = PatternCounts::from_matrix(&matrix);
-        for kind in [ModelKind::Majority, ModelKind::Generative] {
+        for kind in [
+            ModelKind::Majority,
+            ModelKind::Generative,
+            ModelKind::DawidSkene,
+        ] {
             let model = fit(
                 kind,
                 &stats,
