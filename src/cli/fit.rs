@@ -17,6 +17,8 @@ pub enum ModelArg {
     Generative,
     /// Dawid-Skene EM with abstain as an outcome.
     DawidSkene,
+    /// Snorkel 0.10's LabelModel (matrix completion, SGD for --max-iterations epochs).
+    Snorkel,
 }
 
 /// Arguments of `labelgen fit`.
@@ -89,6 +91,7 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         ModelArg::Majority => ModelKind::Majority,
         ModelArg::Generative => ModelKind::Generative,
         ModelArg::DawidSkene => ModelKind::DawidSkene,
+        ModelArg::Snorkel => ModelKind::Snorkel,
     };
     let model = fit(
         kind,

@@ -10,6 +10,7 @@ pub mod dawid_skene;
 pub mod generative;
 pub mod majority;
 mod saved;
+pub mod snorkel;
 
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -31,6 +32,8 @@ pub enum ModelKind {
     Generative,
     /// Dawid-Skene: full confusion matrices with abstain as an outcome, by EM.
     DawidSkene,
+    /// Snorkel 0.10's matrix-completion model, fitted as Snorkel fits it.
+    Snorkel,
 }
 
 /// How the class balance `P(Y)` is set.
@@ -126,6 +129,8 @@ pub enum Parameters {
     Generative(generative::GenerativeParameters),
     /// See [`dawid_skene`].
     DawidSkene(dawid_skene::DawidSkeneParameters),
+    /// See [`snorkel`].
+    Snorkel(snorkel::SnorkelParameters),
 }
 
 /// A fitted label model: classes, LFs, class balance, parameters and estimated LF accuracies.
@@ -155,6 +160,7 @@ impl FittedModel {
             Parameters::Majority => ModelKind::Majority,
             Parameters::Generative(_) => ModelKind::Generative,
             Parameters::DawidSkene(_) => ModelKind::DawidSkene,
+            Parameters::Snorkel(_) => ModelKind::Snorkel,
         }
     }
 
@@ -164,6 +170,7 @@ impl FittedModel {
             Parameters::Majority => majority::posterior(votes, out),
             Parameters::Generative(parameters) => parameters.posterior(votes, out),
             Parameters::DawidSkene(parameters) => parameters.posterior(votes, out),
+            Parameters::Snorkel(parameters) => parameters.posterior(votes, out),
         }
     }
 
@@ -311,6 +318,7 @@ pub fn fit(
         ModelKind::Majority => majority::fit(stats, options)?,
         ModelKind::Generative => generative::fit(stats, options)?,
         ModelKind::DawidSkene => dawid_skene::fit(stats, options)?,
+        ModelKind::Snorkel => snorkel::fit(stats, options)?,
     };
     model.lfs = lfs.to_vec();
     model.classes = classes.to_vec();

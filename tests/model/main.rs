@@ -1,3 +1,4 @@
 //! Label-model tests on synthetic data with known parameters.
 
 mod recovery;
+mod snorkel_reference;

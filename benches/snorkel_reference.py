@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Snorkel 0.10.0's LabelModel on a WRENCH dataset: fit on train, predict_proba on test.
+
+Writes the test probabilities as CSV (one row per test row, in file order) and prints
+accuracy / macro-F1 of LabelModel and MajorityLabelVoter with the random tie-break, over all
+rows and over rows at least one LF covered. Settings: 500 epochs, lr 0.01, seed 123, the
+defaults otherwise (SGD with momentum 0.9, uniform class balance, prec_init 0.7, l2 0).
+
+Usage: snorkel_reference.py DATASET_DIR OUT.csv   (needs snorkel==0.10.0, torch==1.13.1)
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+from snorkel.labeling.model import LabelModel, MajorityLabelVoter
+from sklearn.metrics import accuracy_score, f1_score
+
+
+def load(path):
+    with open(path) as handle:
+        rows = json.load(handle)
+    ids = list(rows)
+    L = np.array([rows[i]["weak_labels"] for i in ids])
+    y = np.array([rows[i]["label"] for i in ids])
+    return L, y
+
+
+def main():
+    torch.set_num_threads(1)
+    directory, out = sys.argv[1], sys.argv[2]
+    with open(os.path.join(directory, "label.json")) as handle:
+        k = len(json.load(handle))
+    L_train, _ = load(os.path.join(directory, "train.json"))
+    L_test, y_test = load(os.path.join(directory, "test.json"))
+    model = LabelModel(cardinality=k, verbose=False)
+    model.fit(L_train, n_epochs=500, lr=0.01, seed=123, progress_bar=False)
+    proba = model.predict_proba(L_test)
+    np.savetxt(out, proba, delimiter=",", fmt="%.17g")
+    covered = (L_test != -1).any(axis=1)
+    for name, labeler in [("snorkel", model), ("majority", MajorityLabelVoter(cardinality=k))]:
+        predicted = labeler.predict(L_test, tie_break_policy="random")
+        for rows, mask in [("all", np.ones(len(y_test), bool)), ("covered", covered)]:
+            keep = mask & (y_test >= 0)
+            accuracy = accuracy_score(y_test[keep], predicted[keep])
+            macro_f1 = f1_score(y_test[keep], predicted[keep], average="macro")
+            print(f"{os.path.basename(directory.rstrip('/'))} {name} {rows} accuracy {accuracy:.4f} macro-F1 {macro_f1:.4f}")
+
+
+if __name__ == "__main__":
+    main()
