@@ -99,15 +99,22 @@ impl LabelMatrix {
             )));
         }
         let cardinality = classes.len();
-        for ((row, column), vote) in votes.indexed_iter() {
-            if *vote < ABSTAIN || *vote as i64 >= cardinality as i64 {
-                return Err(MatrixError::VoteOutOfRange {
-                    lf: lf_names[column].clone(),
-                    row,
-                    vote: *vote,
-                    cardinality,
-                });
-            }
+        let in_range = |vote: &i8| *vote >= ABSTAIN && (*vote as i64) < cardinality as i64;
+        let all_in_range = match votes.as_slice() {
+            Some(flat) => flat.iter().all(in_range),
+            None => votes.iter().all(in_range),
+        };
+        if !all_in_range {
+            let ((row, column), vote) = votes
+                .indexed_iter()
+                .find(|(_, vote)| !in_range(vote))
+                .expect("one is out of range");
+            return Err(MatrixError::VoteOutOfRange {
+                lf: lf_names[column].clone(),
+                row,
+                vote: *vote,
+                cardinality,
+            });
         }
         Ok(LabelMatrix {
             votes,
@@ -193,8 +200,15 @@ impl LabelMatrix {
             hasher.update(name.as_bytes()).update(b"\0");
         }
         hasher.update(&(self.n_rows() as u64).to_le_bytes());
-        for vote in self.votes.iter() {
-            hasher.update(&[*vote as u8]);
+        match self.votes.as_slice() {
+            Some(flat) => {
+                hasher.update(&flat.iter().map(|vote| *vote as u8).collect::<Vec<u8>>());
+            }
+            None => {
+                for vote in self.votes.iter() {
+                    hasher.update(&[*vote as u8]);
+                }
+            }
         }
         hasher.finalize().to_hex().to_string()
     }

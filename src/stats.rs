@@ -4,17 +4,35 @@
 //! Every label model here depends on the matrix only through these counts, under the
 //! assumption that rows are independent: fitting costs grow with the number of distinct
 //! patterns, not with n, and counts from shards of a dataset add up ([`PatternCounts::merge`]).
-//! Patterns are kept sparse (the LFs that voted and their votes), in sorted order, so
-//! everything computed from them is deterministic.
-
-use std::collections::HashMap;
+//! Patterns are kept sparse (the LFs that voted and their votes), in a canonical order (by a
+//! fixed hash of the row, then its bytes), so everything computed from them is deterministic
+//! and shards merge to exactly the statistics of the whole.
 
 use rayon::prelude::*;
 
 use crate::matrix::{ABSTAIN, LabelMatrix};
 
-/// Rows per parallel work item when counting.
+/// Distinct patterns per parallel work item when building the sparse form.
 const COUNT_CHUNK_ROWS: usize = 1 << 16;
+
+/// A fixed 64-bit hash of a vote row (multiply-rotate over 8-byte words): fast, and the same on
+/// every run, so it can order patterns canonically.
+fn row_hash(row: &[i8]) -> u64 {
+    let mut hash = row.len() as u64;
+    let mut words = row.chunks_exact(8);
+    for word in &mut words {
+        let bytes: [u8; 8] = std::array::from_fn(|index| word[index] as u8);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(bytes))
+            .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    for byte in words.remainder() {
+        hash = (hash.rotate_left(5) ^ (*byte as u8 as u64)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    hash ^ (hash >> 29)
+}
+
+/// Sparse votes of consecutive patterns and the end offset of each.
+type SparsePiece = (Vec<(u32, u8)>, Vec<usize>);
 
 /// Distinct vote patterns of a label matrix with their counts.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,39 +60,77 @@ pub struct MergeError {
 }
 
 impl PatternCounts {
-    /// Count the distinct rows of `matrix`, in parallel.
+    /// Count the distinct rows of `matrix`, in parallel: hash every row, sort by (hash, row),
+    /// and merge equal neighbours.
     pub fn from_matrix(matrix: &LabelMatrix) -> Self {
-        let n_lfs = matrix.n_lfs();
-        let votes = matrix.votes();
-        let rows: Vec<&[i8]> = match votes.as_slice() {
-            Some(flat) if n_lfs > 0 => flat.chunks(n_lfs).collect(),
-            _ => votes
-                .rows()
-                .into_iter()
-                .map(|row| row.to_slice().unwrap_or(&[]))
-                .collect(),
+        let (n_lfs, n_rows) = (matrix.n_lfs(), matrix.n_rows());
+        let mut result = PatternCounts::empty(n_lfs, matrix.cardinality());
+        if n_rows == 0 {
+            return result;
+        }
+        let owned: Vec<i8>;
+        let flat: &[i8] = match matrix.votes().as_slice() {
+            Some(flat) => flat,
+            None => {
+                owned = matrix.votes().iter().copied().collect();
+                &owned
+            }
         };
-        let partial: Vec<HashMap<&[i8], u64>> = rows
-            .par_chunks(COUNT_CHUNK_ROWS)
-            .map(|chunk| {
-                let mut counts: HashMap<&[i8], u64> = HashMap::new();
-                for row in chunk {
-                    *counts.entry(*row).or_insert(0) += 1;
-                }
-                counts
-            })
+        let row = |index: usize| &flat[index * n_lfs..(index + 1) * n_lfs];
+        let mut keys: Vec<(u64, usize)> = (0..n_rows)
+            .into_par_iter()
+            .map(|index| (row_hash(row(index)), index))
             .collect();
-        let mut merged: HashMap<&[i8], u64> = HashMap::new();
-        for counts in partial {
-            for (row, count) in counts {
-                *merged.entry(row).or_insert(0) += count;
+        keys.par_sort_unstable_by(|left, right| {
+            left.0
+                .cmp(&right.0)
+                .then_with(|| row(left.1).cmp(row(right.1)))
+        });
+        // (first row, count) of each distinct row, in the canonical order.
+        let mut groups: Vec<(usize, u64)> = Vec::new();
+        let mut previous: Option<(u64, usize)> = None;
+        for (hash, index) in keys {
+            match (previous, groups.last_mut()) {
+                (Some((last_hash, last_index)), Some(group))
+                    if last_hash == hash && row(last_index) == row(index) =>
+                {
+                    group.1 += 1
+                }
+                _ => {
+                    groups.push((index, 1));
+                    previous = Some((hash, index));
+                }
             }
         }
-        let mut dense: Vec<(&[i8], u64)> = merged.into_iter().collect();
-        dense.sort_unstable();
-        let mut result = PatternCounts::empty(n_lfs, matrix.cardinality());
-        for (row, count) in dense {
-            result.push_dense(row, count);
+        // Sparse votes of each distinct row, built in parallel chunks and joined in order.
+        let pieces: Vec<SparsePiece> = groups
+            .par_chunks(COUNT_CHUNK_ROWS)
+            .map(|chunk| {
+                let mut votes = Vec::with_capacity(chunk.len() * n_lfs / 2);
+                let mut ends = Vec::with_capacity(chunk.len());
+                for (index, _) in chunk {
+                    for (lf, vote) in row(*index).iter().enumerate() {
+                        if *vote != ABSTAIN {
+                            votes.push((lf as u32, *vote as u8));
+                        }
+                    }
+                    ends.push(votes.len());
+                }
+                (votes, ends)
+            })
+            .collect();
+        result
+            .votes
+            .reserve(pieces.iter().map(|(votes, _)| votes.len()).sum());
+        result.offsets.reserve(groups.len());
+        for (votes, ends) in pieces {
+            let base = result.votes.len();
+            result.votes.extend_from_slice(&votes);
+            result.offsets.extend(ends.iter().map(|end| base + end));
+        }
+        for (_, count) in groups {
+            result.counts.push(count);
+            result.n_rows += count;
         }
         result
     }
@@ -116,7 +172,9 @@ impl PatternCounts {
             .dense_patterns()
             .chain(other.dense_patterns())
             .collect();
-        all.sort_unstable();
+        all.sort_unstable_by(|left, right| {
+            (row_hash(&left.0), &left.0).cmp(&(row_hash(&right.0), &right.0))
+        });
         let mut result = PatternCounts::empty(self.n_lfs, self.cardinality);
         let mut index = 0;
         while index < all.len() {
@@ -199,25 +257,28 @@ mod tests {
     }
 
     #[test]
-    fn distinct_rows_are_counted_in_sorted_order() {
-        let counts = PatternCounts::from_matrix(&matrix(array![
-            [0, -1],
-            [1, 1],
-            [0, -1],
-            [-1, -1],
-            [1, 1],
-            [0, -1]
-        ]));
+    fn distinct_rows_are_counted() {
+        let votes = array![[0, -1], [1, 1], [0, -1], [-1, -1], [1, 1], [0, -1]];
+        let counts = PatternCounts::from_matrix(&matrix(votes));
         assert_eq!(counts.n_rows(), 6);
         assert_eq!(counts.len(), 3);
-        // Sorted as dense rows: [-1, -1] < [0, -1] < [1, 1].
-        assert_eq!((counts.pattern(0), counts.count(0)), (&[][..], 1));
-        assert_eq!((counts.pattern(1), counts.count(1)), (&[(0, 0)][..], 3));
+        let mut found: Vec<(Vec<(u32, u8)>, u64)> = (0..counts.len())
+            .map(|pattern| (counts.pattern(pattern).to_vec(), counts.count(pattern)))
+            .collect();
+        found.sort();
         assert_eq!(
-            (counts.pattern(2), counts.count(2)),
-            (&[(0, 1), (1, 1)][..], 2)
+            found,
+            [(vec![], 1), (vec![(0, 0)], 3), (vec![(0, 1), (1, 1)], 2)]
         );
         assert_eq!(counts.vote_counts(), [[3, 2], [0, 2]]);
+    }
+
+    #[test]
+    fn the_order_does_not_depend_on_row_order() {
+        let forward = PatternCounts::from_matrix(&matrix(array![[0, -1], [1, 1], [-1, 0], [1, 1]]));
+        let backward =
+            PatternCounts::from_matrix(&matrix(array![[1, 1], [-1, 0], [1, 1], [0, -1]]));
+        assert_eq!(forward, backward);
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
         fallback_cardinality: Some(model.classes.len()),
     };
     let loaded = read_matrix(&arguments.matrix, &options)?;
-    let matrix = model.align(&loaded.matrix).map_err(|message| {
+    let matrix = model.align(loaded.matrix).map_err(|message| {
         anyhow::anyhow!(
             "`{}` does not fit model `{}`: {message}",
             arguments.matrix.display(),

@@ -45,10 +45,11 @@ pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
         fallback_cardinality: Some(model.classes.len()),
     };
     let loaded = read_matrix(&arguments.matrix, &options)?;
+    let file_gold = loaded.gold;
     let matrix = model
-        .align(&loaded.matrix)
+        .align(loaded.matrix)
         .map_err(|message| anyhow::anyhow!("`{}`: {message}", arguments.matrix.display()))?;
-    let gold = match (&arguments.gold, loaded.gold) {
+    let gold = match (&arguments.gold, file_gold) {
         (Some(spec), _) => read_gold(spec, matrix.classes())?,
         (None, Some(gold)) => gold,
         (None, None) => anyhow::bail!("no gold labels: pass --gold FILE:COLUMN"),

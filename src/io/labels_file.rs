@@ -6,7 +6,9 @@ use std::io::Write;
 use std::path::Path;
 
 use ndarray::Array2;
-use polars::prelude::{DataFrame, IntoColumn, KeyValueMetadata, NamedFrom, ParquetWriter, Series};
+use polars::prelude::{
+    DataFrame, IntoColumn, KeyValueMetadata, NamedFrom, ParquetCompression, ParquetWriter, Series,
+};
 use serde::Serialize;
 
 use super::atomic::{AtomicFile, OutputError};
@@ -107,7 +109,9 @@ pub fn write_labels(path: &Path, table: &LabelTable<'_>) -> Result<(), OutputErr
     let metadata = serde_json::to_string(table.metadata).expect("metadata serializes");
     if parquet {
         let mut frame = frame(table, &names).map_err(|error| file.error(error))?;
+        // Snappy: probabilities barely compress, and it is fast and read everywhere.
         ParquetWriter::new(file.writer())
+            .with_compression(ParquetCompression::Snappy)
             .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
                 "labelgen".to_owned(),
                 metadata,

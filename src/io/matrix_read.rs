@@ -221,23 +221,71 @@ fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, Matr
     };
     let cardinality = layout.classes.len();
     let n_rows = frame.height();
-    let mut votes = Array2::from_elem((n_rows, layout.lfs.len()), -1i8);
-    for (index, lf) in layout.lfs.iter().enumerate() {
+    let n_lfs = layout.lfs.len();
+    // Each LF column as one contiguous slice of i8 votes (nulls as abstains).
+    let mut columns: Vec<Vec<i8>> = Vec::with_capacity(n_lfs);
+    for lf in &layout.lfs {
         let column = frame
             .column(lf)
             .map_err(|_| invalid(path, format!("its LF column `{lf}` is missing")))?;
-        let values = column.cast(&DataType::Int64).map_err(|_| {
+        let not_votes = || {
             invalid(
                 path,
                 format!("column `{lf}` is {}, not integer votes", column.dtype()),
             )
-        })?;
-        let values = values.i64().map_err(|error| invalid(path, error))?;
-        for (row, value) in values.iter().enumerate() {
-            // A missing vote is an abstain.
-            votes[[row, index]] = vote(path, lf, row, value.unwrap_or(-1), cardinality)?;
+        };
+        if !column.dtype().is_integer() {
+            return Err(not_votes());
+        }
+        if column.dtype() != &DataType::Int8 {
+            // Casting to Int8 would turn large values into nulls: check the range first.
+            let wide = column.cast(&DataType::Int64).map_err(|_| not_votes())?;
+            let wide = wide.i64().map_err(|error| invalid(path, error))?;
+            let bad = wide.iter().enumerate().find_map(|(row, value)| {
+                value
+                    .filter(|value| *value < -1 || *value >= cardinality as i64)
+                    .map(|value| (row, value))
+            });
+            if let Some((row, value)) = bad {
+                return Err(vote(path, lf, row, value, cardinality).unwrap_err());
+            }
+        }
+        let values = column.cast(&DataType::Int8).map_err(|_| not_votes())?;
+        let values = values.i8().map_err(|error| invalid(path, error))?;
+        let mut votes = Vec::with_capacity(n_rows);
+        for chunk in values.downcast_iter() {
+            let slice = chunk.values().as_slice();
+            match chunk.validity() {
+                None => votes.extend_from_slice(slice),
+                Some(bits) => votes.extend(
+                    slice
+                        .iter()
+                        .enumerate()
+                        .map(|(row, value)| if bits.get_bit(row) { *value } else { -1 }),
+                ),
+            }
+        }
+        if let Some(row) = votes
+            .iter()
+            .position(|value| *value < -1 || *value as i64 >= cardinality as i64)
+        {
+            return Err(vote(path, lf, row, i64::from(votes[row]), cardinality).unwrap_err());
+        }
+        columns.push(votes);
+    }
+    // Row-major, transposed in tiles of rows that stay in the L1 cache.
+    let mut flat = vec![-1i8; n_rows * n_lfs];
+    for start in (0..n_rows).step_by(256) {
+        let end = (start + 256).min(n_rows);
+        let tile = &mut flat[start * n_lfs..end * n_lfs];
+        for (index, column) in columns.iter().enumerate() {
+            for (offset, value) in column[start..end].iter().enumerate() {
+                tile[offset * n_lfs + index] = *value;
+            }
         }
     }
+    let votes =
+        Array2::from_shape_vec((n_rows, n_lfs), flat).map_err(|error| invalid(path, error))?;
     let matrix = LabelMatrix::new(votes, layout.lfs, layout.classes)
         .map_err(|error| invalid(path, error))?;
     let matrix = match &layout.row_key {

@@ -39,7 +39,7 @@ use crate::stats::PatternCounts;
 /// Patterns per parallel work item in the E-step.
 const PATTERN_CHUNK: usize = 4096;
 /// EM steps before L-BFGS.
-const WARM_EM_STEPS: usize = 10;
+const WARM_EM_STEPS: usize = 2;
 /// Probabilities are kept inside `[FLOOR, 1 - FLOOR]`.
 const FLOOR: f64 = 1e-6;
 /// Accuracy the penalty pulls toward: LFs are better than random.
@@ -74,8 +74,41 @@ impl PartialEq for GenerativeParameters {
 /// LF's polarity, which carry no evidence).
 #[derive(Clone, Debug, Default)]
 struct Tables {
+    k: usize,
     base: Vec<f64>,
-    delta: Vec<Vec<Vec<f64>>>,
+    /// `delta[(j k + v) k + y]`.
+    delta: Vec<f64>,
+}
+
+impl Tables {
+    /// The log-joint `log P(y, votes)` of each class into `logits`.
+    #[inline]
+    fn logits(&self, votes: &[(u32, u8)], logits: &mut [f64]) {
+        logits.copy_from_slice(&self.base);
+        for (lf, vote) in votes {
+            let start = (*lf as usize * self.k + *vote as usize) * self.k;
+            if let Some(delta) = self.delta.get(start..start + self.k) {
+                for (logit, delta) in logits.iter_mut().zip(delta) {
+                    *logit += delta;
+                }
+            }
+        }
+    }
+}
+
+/// Normalise `logits` into probabilities in place; returns `log Σ exp(logits)`.
+#[inline]
+fn normalise(logits: &mut [f64]) -> f64 {
+    let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let mut total = 0.0;
+    for logit in logits.iter_mut() {
+        *logit = (*logit - max).exp();
+        total += *logit;
+    }
+    for probability in logits.iter_mut() {
+        *probability /= total;
+    }
+    max + total.ln()
 }
 
 impl GenerativeParameters {
@@ -119,49 +152,28 @@ impl GenerativeParameters {
                 .iter()
                 .map(|p| p.max(f64::MIN_POSITIVE).ln())
                 .collect();
-            let mut delta = Vec::with_capacity(self.coverage.len());
+            let mut delta = vec![0.0; self.coverage.len() * k * k];
             for (lf, coverage) in self.coverage.iter().enumerate() {
                 for (class, c) in coverage.iter().enumerate() {
                     base[class] += (1.0 - c).ln();
                 }
-                let per_vote = (0..k)
-                    .map(|vote| {
-                        (0..k)
-                            .map(|class| {
-                                let share = self.vote_share(lf, vote, class);
-                                if !self.polarity[lf][vote] {
-                                    0.0
-                                } else {
-                                    (coverage[class] * share).max(f64::MIN_POSITIVE).ln()
-                                        - (1.0 - coverage[class]).ln()
-                                }
-                            })
-                            .collect()
-                    })
-                    .collect();
-                delta.push(per_vote);
+                for vote in (0..k).filter(|vote| self.polarity[lf][*vote]) {
+                    for class in 0..k {
+                        let share = self.vote_share(lf, vote, class);
+                        delta[(lf * k + vote) * k + class] =
+                            (coverage[class] * share).max(f64::MIN_POSITIVE).ln()
+                                - (1.0 - coverage[class]).ln();
+                    }
+                }
             }
-            Tables { base, delta }
+            Tables { k, base, delta }
         })
     }
 
     /// `P(Y | votes)` into `out`.
     pub fn posterior(&self, votes: &[(u32, u8)], out: &mut [f64]) {
-        let tables = self.tables();
-        let mut logits = tables.base.clone();
-        for (lf, vote) in votes {
-            let Some(per_class) = tables
-                .delta
-                .get(*lf as usize)
-                .and_then(|per_vote| per_vote.get(*vote as usize))
-            else {
-                continue;
-            };
-            for (logit, delta) in logits.iter_mut().zip(per_class) {
-                *logit += delta;
-            }
-        }
-        softmax(&logits, out);
+        self.tables().logits(votes, out);
+        normalise(out);
     }
 
     /// Per LF, `P(vote is right | it votes)` under the model.
@@ -189,11 +201,12 @@ impl GenerativeParameters {
 /// Expected counts from one E-step: the sufficient statistics of the M-step and the gradient.
 #[derive(Clone, Debug)]
 struct Expected {
+    k: usize,
     log_likelihood: f64,
     /// `N_y = Σ_p n_p r_py`.
     class: Vec<f64>,
-    /// `V_jy = Σ_p n_p r_py [j voted]`.
-    voted: Vec<Vec<f64>>,
+    /// `V[j k + y] = Σ_p n_p r_py [j voted]`.
+    voted: Vec<f64>,
     /// `C_j = Σ_p n_p r_{p, v_pj}`, mass on the class LF j voted.
     right: Vec<f64>,
     /// `W_j = Σ_p n_p Σ_{y in S_j} r_py [j voted]`.
@@ -203,37 +216,50 @@ struct Expected {
 impl Expected {
     fn zeros(n_lfs: usize, k: usize) -> Self {
         Expected {
+            k,
             log_likelihood: 0.0,
             class: vec![0.0; k],
-            voted: vec![vec![0.0; k]; n_lfs],
+            voted: vec![0.0; n_lfs * k],
             right: vec![0.0; n_lfs],
             in_polarity: vec![0.0; n_lfs],
         }
     }
 
+    /// `V` of LF `lf`, per class.
+    fn voted(&self, lf: usize) -> &[f64] {
+        &self.voted[lf * self.k..(lf + 1) * self.k]
+    }
+
     fn add(&mut self, other: &Expected) {
         self.log_likelihood += other.log_likelihood;
         add_into(&mut self.class, &other.class);
-        for (mine, theirs) in self.voted.iter_mut().zip(&other.voted) {
-            add_into(mine, theirs);
-        }
+        add_into(&mut self.voted, &other.voted);
         add_into(&mut self.right, &other.right);
         add_into(&mut self.in_polarity, &other.in_polarity);
     }
 
-    /// Accumulate pattern `votes` seen `count` times with posterior `r`.
-    fn record(&mut self, votes: &[(u32, u8)], count: f64, r: &[f64], polarity: &[Vec<bool>]) {
-        add_scaled(&mut self.class, r, count);
+    /// Accumulate pattern `votes` seen `count` times with posterior `r`; `polarity` is flat
+    /// (`j k + y`).
+    #[inline]
+    fn record(&mut self, votes: &[(u32, u8)], count: f64, r: &[f64], polarity: &[bool]) {
+        let k = self.k;
+        for (total, p) in self.class.iter_mut().zip(r) {
+            *total += count * p;
+        }
         for (lf, vote) in votes {
             let lf = *lf as usize;
-            add_scaled(&mut self.voted[lf], r, count);
+            let mut mass = 0.0;
+            for ((voted, p), member) in self.voted[lf * k..(lf + 1) * k]
+                .iter_mut()
+                .zip(r)
+                .zip(&polarity[lf * k..(lf + 1) * k])
+            {
+                *voted += count * p;
+                if *member {
+                    mass += p;
+                }
+            }
             self.right[lf] += count * r[*vote as usize];
-            let mass: f64 = r
-                .iter()
-                .zip(&polarity[lf])
-                .filter(|(_, member)| **member)
-                .map(|(p, _)| p)
-                .sum();
             self.in_polarity[lf] += count * mass;
         }
     }
@@ -245,43 +271,141 @@ fn add_into(target: &mut [f64], source: &[f64]) {
     }
 }
 
-fn add_scaled(target: &mut [f64], source: &[f64], scale: f64) {
-    for (target, source) in target.iter_mut().zip(source) {
-        *target += scale * source;
-    }
-}
-
 /// One E-step: posteriors of every pattern under `parameters` (or under majority vote).
 fn expectation(
     stats: &PatternCounts,
     parameters: Option<&GenerativeParameters>,
     polarity: &[Vec<bool>],
 ) -> Expected {
-    let (n_lfs, k) = (stats.n_lfs(), stats.cardinality());
-    let indices: Vec<usize> = (0..stats.len()).collect();
-    let partial: Vec<Expected> = indices
-        .par_chunks(PATTERN_CHUNK)
+    // Fixed-size arrays let the compiler unroll the per-class loops for the usual small k.
+    match stats.cardinality() {
+        2 => expectation_for::<2>(stats, parameters, polarity),
+        3 => expectation_for::<3>(stats, parameters, polarity),
+        4 => expectation_for::<4>(stats, parameters, polarity),
+        5 => expectation_for::<5>(stats, parameters, polarity),
+        6 => expectation_for::<6>(stats, parameters, polarity),
+        7 => expectation_for::<7>(stats, parameters, polarity),
+        8 => expectation_for::<8>(stats, parameters, polarity),
+        _ => expectation_dynamic(stats, parameters, polarity),
+    }
+}
+
+/// The E-step for `K` classes; see [`expectation_dynamic`] for what it computes.
+fn expectation_for<const K: usize>(
+    stats: &PatternCounts,
+    parameters: Option<&GenerativeParameters>,
+    polarity: &[Vec<bool>],
+) -> Expected {
+    let n_lfs = stats.n_lfs();
+    let masks: Vec<[f64; K]> = polarity
+        .iter()
+        .map(|classes| std::array::from_fn(|class| if classes[class] { 1.0 } else { 0.0 }))
+        .collect();
+    let tables = parameters.map(GenerativeParameters::tables);
+    let delta: Option<(&[f64], [f64; K])> = tables.map(|tables| {
+        (
+            tables.delta.as_slice(),
+            std::array::from_fn(|class| tables.base[class]),
+        )
+    });
+    let chunks = stats.len().div_ceil(PATTERN_CHUNK);
+    let partial: Vec<Expected> = (0..chunks)
+        .into_par_iter()
         .map(|chunk| {
-            let mut expected = Expected::zeros(n_lfs, k);
-            let mut r = vec![0.0; k];
-            for pattern in chunk {
-                let votes = stats.pattern(*pattern);
-                let count = stats.count(*pattern) as f64;
-                match parameters {
-                    Some(parameters) => {
-                        let tables = parameters.tables();
-                        let mut logits = tables.base.clone();
+            let mut log_likelihood = 0.0;
+            let mut class = [0.0; K];
+            let mut voted = vec![[0.0; K]; n_lfs];
+            let mut right = vec![0.0; n_lfs];
+            let mut in_polarity = vec![0.0; n_lfs];
+            let mut r = [0.0; K];
+            for pattern in chunk * PATTERN_CHUNK..((chunk + 1) * PATTERN_CHUNK).min(stats.len()) {
+                let votes = stats.pattern(pattern);
+                let count = stats.count(pattern) as f64;
+                match delta {
+                    Some((delta, base)) => {
+                        let mut logits = base;
                         for (lf, vote) in votes {
-                            add_into(&mut logits, &tables.delta[*lf as usize][*vote as usize]);
+                            let start = (*lf as usize * K + *vote as usize) * K;
+                            let row: &[f64; K] =
+                                delta[start..start + K].try_into().expect("K values");
+                            for y in 0..K {
+                                logits[y] += row[y];
+                            }
                         }
                         let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                        let total: f64 = logits.iter().map(|logit| (logit - max).exp()).sum();
-                        expected.log_likelihood += count * (max + total.ln());
-                        softmax(&logits, &mut r);
+                        let mut total = 0.0;
+                        for y in 0..K {
+                            r[y] = (logits[y] - max).exp();
+                            total += r[y];
+                        }
+                        let scale = 1.0 / total;
+                        for value in r.iter_mut() {
+                            *value *= scale;
+                        }
+                        log_likelihood += count * (max + total.ln());
                     }
                     None => majority::posterior(votes, &mut r),
                 }
-                expected.record(votes, count, &r, polarity);
+                let weighted: [f64; K] = std::array::from_fn(|y| count * r[y]);
+                for y in 0..K {
+                    class[y] += weighted[y];
+                }
+                for (lf, vote) in votes {
+                    let lf = *lf as usize;
+                    let (sums, mask) = (&mut voted[lf], &masks[lf]);
+                    let mut mass = 0.0;
+                    for y in 0..K {
+                        sums[y] += weighted[y];
+                        mass += weighted[y] * mask[y];
+                    }
+                    right[lf] += weighted[*vote as usize];
+                    in_polarity[lf] += mass;
+                }
+            }
+            Expected {
+                k: K,
+                log_likelihood,
+                class: class.to_vec(),
+                voted: voted.into_iter().flatten().collect(),
+                right,
+                in_polarity,
+            }
+        })
+        .collect();
+    let mut total = Expected::zeros(n_lfs, K);
+    for expected in &partial {
+        total.add(expected);
+    }
+    total
+}
+
+/// One E-step: posteriors of every pattern under `parameters` (or under majority vote), and
+/// the expected counts they imply.
+fn expectation_dynamic(
+    stats: &PatternCounts,
+    parameters: Option<&GenerativeParameters>,
+    polarity: &[Vec<bool>],
+) -> Expected {
+    let (n_lfs, k) = (stats.n_lfs(), stats.cardinality());
+    let flat_polarity: Vec<bool> = polarity.iter().flatten().copied().collect();
+    let tables = parameters.map(GenerativeParameters::tables);
+    let chunks = stats.len().div_ceil(PATTERN_CHUNK);
+    let partial: Vec<Expected> = (0..chunks)
+        .into_par_iter()
+        .map(|chunk| {
+            let mut expected = Expected::zeros(n_lfs, k);
+            let mut r = vec![0.0; k];
+            for pattern in chunk * PATTERN_CHUNK..((chunk + 1) * PATTERN_CHUNK).min(stats.len()) {
+                let votes = stats.pattern(pattern);
+                let count = stats.count(pattern) as f64;
+                match tables {
+                    Some(tables) => {
+                        tables.logits(votes, &mut r);
+                        expected.log_likelihood += count * normalise(&mut r);
+                    }
+                    None => majority::posterior(votes, &mut r),
+                }
+                expected.record(votes, count, &r, &flat_polarity);
             }
             expected
         })
@@ -327,9 +451,8 @@ fn maximisation(
         Some(balance) => balance.clone(),
         None => expected.class.iter().map(|mass| clamp(mass / n)).collect(),
     };
-    let coverage = expected
-        .voted
-        .iter()
+    let coverage = (0..polarity.len())
+        .map(|lf| expected.voted(lf))
         .zip(polarity)
         .map(|(voted, classes)| {
             let mut coverage: Vec<f64> = voted
@@ -486,7 +609,7 @@ impl Layout {
         }
         for lf in 0..self.n_lfs {
             let c = &parameters.coverage[lf];
-            let (voted, total) = (&expected.voted[lf], &expected.class);
+            let (voted, total) = (expected.voted(lf), &expected.class);
             // d log L / d c[y] times c[y]: V/c·c - (N - V)/(1 - c)·c.
             let scaled = |class: usize| {
                 voted[class] - (total[class] - voted[class]) * c[class] / (1.0 - c[class])

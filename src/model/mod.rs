@@ -176,7 +176,7 @@ impl FittedModel {
 
     /// `matrix` with its columns in this model's LF order, or why it does not fit the model
     /// (other classes, missing or unknown LFs).
-    pub fn align(&self, matrix: &LabelMatrix) -> Result<LabelMatrix, String> {
+    pub fn align(&self, matrix: LabelMatrix) -> Result<LabelMatrix, String> {
         // A matrix from another tool names its classes by id: those ids are this model's.
         let numbered = matrix
             .classes()
@@ -193,7 +193,7 @@ impl FittedModel {
             ));
         }
         if matrix.lf_names() == self.lfs.as_slice() && matrix.classes() == self.classes.as_slice() {
-            return Ok(matrix.clone());
+            return Ok(matrix);
         }
         let missing: Vec<&str> = self
             .lfs
