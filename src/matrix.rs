@@ -216,17 +216,20 @@ impl LabelMatrix {
     /// Per LF, the fraction of rows where it voted (0 for an empty matrix).
     pub fn lf_coverage(&self) -> Vec<f64> {
         let rows = self.n_rows();
-        (0..self.n_lfs())
-            .map(|lf| {
-                let voted = self
-                    .lf_votes(lf)
-                    .iter()
-                    .filter(|vote| **vote != ABSTAIN)
-                    .count();
+        let mut voted = vec![0usize; self.n_lfs()];
+        // Row by row, in memory order.
+        for row in self.votes.rows() {
+            for (count, vote) in voted.iter_mut().zip(row) {
+                *count += usize::from(*vote != ABSTAIN);
+            }
+        }
+        voted
+            .into_iter()
+            .map(|count| {
                 if rows == 0 {
                     0.0
                 } else {
-                    voted as f64 / rows as f64
+                    count as f64 / rows as f64
                 }
             })
             .collect()

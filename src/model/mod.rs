@@ -85,7 +85,7 @@ impl Default for FitOptions {
             class_balance: ClassBalance::Uniform,
             l2: 10.0,
             max_iterations: 500,
-            tolerance: 1e-7,
+            tolerance: 1e-6,
             seed: 123,
         }
     }
