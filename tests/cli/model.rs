@@ -299,3 +299,38 @@ fn gold_labels_must_be_classes_and_match_the_rows() {
     ));
     assert!(out.contains("random     all"), "{out}");
 }
+
+/// Thread count changes no byte of a model or of the labels.
+#[test]
+fn thread_count_changes_no_output_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let model = format!("model_{threads}.json");
+        let labels = format!("labels_{threads}.parquet");
+        let env = [("RAYON_NUM_THREADS", threads)];
+        success(&labelgen_with_env(
+            dir.path(),
+            &["fit", &youtube("train"), "-o", &model],
+            &env,
+        ));
+        success(&labelgen_with_env(
+            dir.path(),
+            &[
+                "label",
+                &model,
+                &youtube("test"),
+                "-o",
+                &labels,
+                "--tie-break",
+                "random",
+            ],
+            &env,
+        ));
+        outputs.push((
+            std::fs::read(dir.path().join(&model)).unwrap(),
+            std::fs::read(dir.path().join(&labels)).unwrap(),
+        ));
+    }
+    assert!(outputs.windows(2).all(|pair| pair[0] == pair[1]));
+}

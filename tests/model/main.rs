@@ -1,4 +1,5 @@
 //! Label-model tests on synthetic data with known parameters.
 
+mod properties;
 mod recovery;
 mod snorkel_reference;
