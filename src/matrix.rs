@@ -235,6 +235,15 @@ impl LabelMatrix {
             .collect()
     }
 
+    /// Per row, whether at least one LF voted.
+    pub fn covered(&self) -> Vec<bool> {
+        self.votes
+            .rows()
+            .into_iter()
+            .map(|row| row.iter().any(|vote| *vote != ABSTAIN))
+            .collect()
+    }
+
     /// The fraction of rows where at least one LF voted (0 for an empty matrix).
     pub fn label_coverage(&self) -> f64 {
         let rows = self.n_rows();

@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use labelgen::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata, write_labels};
-use labelgen::io::matrix_read::{ReadOptions, read_matrix};
 use labelgen::io::source::read_columns;
-use labelgen::model::{TieBreak, hard_labels, read_model};
+use labelgen::model::{TieBreak, hard_labels};
 
 /// Arguments of `labelgen label`.
 #[derive(Debug, Args)]
@@ -58,20 +57,8 @@ impl From<TieBreakArg> for TieBreak {
 }
 
 pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
-    let model = read_model(&arguments.model)?;
-    // A matrix without labelgen metadata has the model's number of classes unless told.
-    let options = ReadOptions {
-        cardinality: arguments.cardinality,
-        fallback_cardinality: Some(model.classes.len()),
-    };
-    let loaded = read_matrix(&arguments.matrix, &options)?;
-    let matrix = model.align(loaded.matrix).map_err(|message| {
-        anyhow::anyhow!(
-            "`{}` does not fit model `{}`: {message}",
-            arguments.matrix.display(),
-            arguments.model.display()
-        )
-    })?;
+    let (model, matrix, _) =
+        super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
     let source = match &arguments.data {
         Some(data) => read_columns(data, &arguments.keep_columns)
             .with_context(|| format!("reading `{}`", data.display()))?,
@@ -95,12 +82,7 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
         tie_break,
         arguments.seed,
     );
-    let covered: Vec<bool> = matrix
-        .votes()
-        .rows()
-        .into_iter()
-        .map(|row| row.iter().any(|vote| *vote >= 0))
-        .collect();
+    let covered = matrix.covered();
     let keep: Vec<bool> = covered
         .iter()
         .map(|covered| *covered || !arguments.filter_uncovered)

@@ -47,3 +47,31 @@ pub(crate) fn key_value(text: &str) -> Result<(String, String), String> {
         _ => Err(format!("expected LF_COLUMN=DATA_COLUMN, got `{text}`")),
     }
 }
+
+/// A fitted model and a label matrix aligned to its LFs, with the matrix file's own gold
+/// labels (WRENCH splits) if any. A matrix without metadata is read with the model's number
+/// of classes unless `cardinality` says otherwise.
+pub(crate) fn model_and_matrix(
+    model: &std::path::Path,
+    matrix: &std::path::Path,
+    cardinality: Option<usize>,
+) -> anyhow::Result<(
+    labelgen::model::FittedModel,
+    labelgen::LabelMatrix,
+    Option<Vec<i64>>,
+)> {
+    let fitted = labelgen::model::read_model(model)?;
+    let options = labelgen::io::matrix_read::ReadOptions {
+        cardinality,
+        fallback_cardinality: Some(fitted.classes.len()),
+    };
+    let loaded = labelgen::io::matrix_read::read_matrix(matrix, &options)?;
+    let aligned = fitted.align(loaded.matrix).map_err(|message| {
+        anyhow::anyhow!(
+            "`{}` does not fit model `{}`: {message}",
+            matrix.display(),
+            model.display()
+        )
+    })?;
+    Ok((fitted, aligned, loaded.gold))
+}

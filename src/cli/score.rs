@@ -5,9 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use labelgen::io::gold::read_gold;
-use labelgen::io::matrix_read::{ReadOptions, read_matrix};
 use labelgen::metrics::{Scores, score};
-use labelgen::model::{TieBreak, hard_labels, read_model};
+use labelgen::model::{TieBreak, hard_labels};
 
 /// Arguments of `labelgen score`.
 #[derive(Debug, Args)]
@@ -38,17 +37,8 @@ struct Report {
 }
 
 pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
-    let model = read_model(&arguments.model)?;
-    // A matrix without labelgen metadata has the model's number of classes unless told.
-    let options = ReadOptions {
-        cardinality: arguments.cardinality,
-        fallback_cardinality: Some(model.classes.len()),
-    };
-    let loaded = read_matrix(&arguments.matrix, &options)?;
-    let file_gold = loaded.gold;
-    let matrix = model
-        .align(loaded.matrix)
-        .map_err(|message| anyhow::anyhow!("`{}`: {message}", arguments.matrix.display()))?;
+    let (model, matrix, file_gold) =
+        super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
     let gold = match (&arguments.gold, file_gold) {
         (Some(spec), _) => read_gold(spec, matrix.classes())?,
         (None, Some(gold)) => gold,
@@ -62,12 +52,7 @@ pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
         );
     }
     let probabilities = model.predict_proba(&matrix);
-    let covered: Vec<bool> = matrix
-        .votes()
-        .rows()
-        .into_iter()
-        .map(|row| row.iter().any(|vote| *vote >= 0))
-        .collect();
+    let covered = matrix.covered();
     let keys = matrix.row_keys().map(|(_, keys)| keys);
     let reports: Vec<Report> = [TieBreak::Abstain, TieBreak::Random]
         .into_iter()

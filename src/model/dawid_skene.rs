@@ -227,27 +227,15 @@ pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, F
         }
         previous = mean;
     }
-    let mut warnings = Vec::new();
-    if !converged {
-        warnings.push(format!(
-            "EM stopped after {iterations} iterations without meeting the tolerance {}",
-            options.tolerance
-        ));
-    }
-    Ok(FittedModel {
-        classes: Vec::new(),
-        lfs: Vec::new(),
-        class_balance: parameters.class_balance.clone(),
-        lf_accuracy: parameters.lf_accuracy(),
-        diagnostics: Diagnostics {
-            iterations,
-            converged,
-            objective: -previous,
-            warnings,
-        },
-        parameters: Parameters::DawidSkene(parameters),
-        training_fingerprint: String::new(),
-    })
+    let diagnostics =
+        Diagnostics::of_iterations("EM", iterations, converged, -previous, options.tolerance);
+    let (class_balance, lf_accuracy) = (parameters.class_balance.clone(), parameters.lf_accuracy());
+    Ok(FittedModel::unnamed(
+        Parameters::DawidSkene(parameters),
+        class_balance,
+        lf_accuracy,
+        diagnostics,
+    ))
 }
 
 #[cfg(test)]

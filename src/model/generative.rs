@@ -806,27 +806,20 @@ pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, F
     let parameters =
         fitted.ok_or_else(|| FitError::Optimiser("the objective was lost".to_owned()))?;
 
-    let mut warnings = Vec::new();
-    if !converged {
-        warnings.push(format!(
-            "the optimiser stopped after {iterations} iterations without meeting the tolerance {}",
-            options.tolerance
-        ));
-    }
-    Ok(FittedModel {
-        classes: Vec::new(),
-        lfs: Vec::new(),
-        class_balance: parameters.class_balance.clone(),
-        lf_accuracy: parameters.lf_accuracy(),
-        diagnostics: Diagnostics {
-            iterations,
-            converged,
-            objective: objective_value,
-            warnings,
-        },
-        parameters: Parameters::Generative(parameters),
-        training_fingerprint: String::new(),
-    })
+    let diagnostics = Diagnostics::of_iterations(
+        "the optimiser",
+        iterations,
+        converged,
+        objective_value,
+        options.tolerance,
+    );
+    let (class_balance, lf_accuracy) = (parameters.class_balance.clone(), parameters.lf_accuracy());
+    Ok(FittedModel::unnamed(
+        Parameters::Generative(parameters),
+        class_balance,
+        lf_accuracy,
+        diagnostics,
+    ))
 }
 
 #[cfg(test)]

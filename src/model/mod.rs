@@ -388,6 +388,51 @@ fn add_vote_warnings(stats: &PatternCounts, model: &mut FittedModel) {
     }
 }
 
+impl FittedModel {
+    /// A model as a fitting routine returns it: names and fingerprint are filled in by [`fit`].
+    pub(crate) fn unnamed(
+        parameters: Parameters,
+        class_balance: Vec<f64>,
+        lf_accuracy: Vec<Option<f64>>,
+        diagnostics: Diagnostics,
+    ) -> FittedModel {
+        FittedModel {
+            classes: Vec::new(),
+            lfs: Vec::new(),
+            class_balance,
+            lf_accuracy,
+            parameters,
+            diagnostics,
+            training_fingerprint: String::new(),
+        }
+    }
+}
+
+impl Diagnostics {
+    /// Diagnostics of an iterative fit by `method`, warning when it did not converge.
+    pub(crate) fn of_iterations(
+        method: &str,
+        iterations: u64,
+        converged: bool,
+        objective: f64,
+        tolerance: f64,
+    ) -> Self {
+        let warnings = if converged {
+            Vec::new()
+        } else {
+            vec![format!(
+                "{method} stopped after {iterations} iterations without meeting the tolerance {tolerance}"
+            )]
+        };
+        Diagnostics {
+            iterations,
+            converged,
+            objective,
+            warnings,
+        }
+    }
+}
+
 /// The class balance fixed by `options`, or `None` when it is to be estimated.
 pub(crate) fn fixed_balance(options: &FitOptions, cardinality: usize) -> Option<Vec<f64>> {
     match &options.class_balance {
