@@ -31,18 +31,38 @@ fn row_hash(row: &[i8]) -> u64 {
     hash ^ (hash >> 29)
 }
 
-/// Sparse votes of consecutive patterns and the end offset of each.
-type SparsePiece = (Vec<(u32, u8)>, Vec<usize>);
+/// One non-abstain vote: the LF's index (24 bits) and the class (8 bits), packed in 4 bytes so
+/// the sparse patterns of large matrices stay small.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Vote(u32);
+
+impl Vote {
+    /// LF `lf` (below 2^24) voting `class`.
+    pub fn new(lf: usize, class: u8) -> Vote {
+        debug_assert!(lf < 1 << 24, "at most 2^24 LFs");
+        Vote(((lf as u32) << 8) | u32::from(class))
+    }
+
+    /// The LF's index.
+    pub fn lf(self) -> usize {
+        (self.0 >> 8) as usize
+    }
+
+    /// The class voted.
+    pub fn class(self) -> usize {
+        (self.0 & 0xff) as usize
+    }
+}
 
 /// Distinct vote patterns of a label matrix with their counts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PatternCounts {
     n_lfs: usize,
     cardinality: usize,
-    /// Per pattern, its non-abstain votes as (LF index, class), LF order; pattern `p` is
+    /// Per pattern, its non-abstain votes in LF order; pattern `p` is
     /// `votes[offsets[p]..offsets[p + 1]]`.
     offsets: Vec<usize>,
-    votes: Vec<(u32, u8)>,
+    votes: Vec<Vote>,
     counts: Vec<u64>,
     n_rows: u64,
 }
@@ -102,32 +122,36 @@ impl PatternCounts {
                 }
             }
         }
-        // Sparse votes of each distinct row, built in parallel chunks and joined in order.
-        let pieces: Vec<SparsePiece> = groups
-            .par_chunks(COUNT_CHUNK_ROWS)
-            .map(|chunk| {
-                let mut votes = Vec::with_capacity(chunk.len() * n_lfs / 2);
-                let mut ends = Vec::with_capacity(chunk.len());
-                for (index, _) in chunk {
-                    for (lf, vote) in row(*index).iter().enumerate() {
-                        if *vote != ABSTAIN {
-                            votes.push((lf as u32, *vote as u8));
-                        }
-                    }
-                    ends.push(votes.len());
-                }
-                (votes, ends)
-            })
+        // Sparse votes of each distinct row, written in parallel straight into place: count
+        // each row's votes, lay out the offsets, then fill disjoint slices.
+        let lengths: Vec<usize> = groups
+            .par_iter()
+            .map(|(index, _)| row(*index).iter().filter(|vote| **vote != ABSTAIN).count())
             .collect();
-        result
-            .votes
-            .reserve(pieces.iter().map(|(votes, _)| votes.len()).sum());
-        result.offsets.reserve(groups.len());
-        for (votes, ends) in pieces {
-            let base = result.votes.len();
-            result.votes.extend_from_slice(&votes);
-            result.offsets.extend(ends.iter().map(|end| base + end));
+        for length in &lengths {
+            let last = *result.offsets.last().expect("offsets start with 0");
+            result.offsets.push(last + length);
         }
+        result.votes = vec![Vote(0); *result.offsets.last().expect("offsets start with 0")];
+        let mut slices = Vec::with_capacity(groups.len().div_ceil(COUNT_CHUNK_ROWS));
+        let mut rest = result.votes.as_mut_slice();
+        for start in (0..groups.len()).step_by(COUNT_CHUNK_ROWS) {
+            let end = (start + COUNT_CHUNK_ROWS).min(groups.len());
+            let (slice, tail) = rest.split_at_mut(result.offsets[end] - result.offsets[start]);
+            slices.push((start..end, slice));
+            rest = tail;
+        }
+        slices.into_par_iter().for_each(|(range, slice)| {
+            let mut next = 0;
+            for (index, _) in &groups[range] {
+                for (lf, vote) in row(*index).iter().enumerate() {
+                    if *vote != ABSTAIN {
+                        slice[next] = Vote::new(lf, *vote as u8);
+                        next += 1;
+                    }
+                }
+            }
+        });
         for (_, count) in groups {
             result.counts.push(count);
             result.n_rows += count;
@@ -150,7 +174,7 @@ impl PatternCounts {
     fn push_dense(&mut self, row: &[i8], count: u64) {
         for (lf, vote) in row.iter().enumerate() {
             if *vote != ABSTAIN {
-                self.votes.push((lf as u32, *vote as u8));
+                self.votes.push(Vote::new(lf, *vote as u8));
             }
         }
         self.offsets.push(self.votes.len());
@@ -192,8 +216,8 @@ impl PatternCounts {
     fn dense_patterns(&self) -> impl Iterator<Item = (Vec<i8>, u64)> + '_ {
         (0..self.len()).map(|pattern| {
             let mut row = vec![ABSTAIN; self.n_lfs];
-            for (lf, vote) in self.pattern(pattern) {
-                row[*lf as usize] = *vote as i8;
+            for vote in self.pattern(pattern) {
+                row[vote.lf()] = vote.class() as i8;
             }
             (row, self.counts[pattern])
         })
@@ -224,8 +248,8 @@ impl PatternCounts {
         self.cardinality
     }
 
-    /// The non-abstain votes of pattern `pattern`, as (LF index, class) in LF order.
-    pub fn pattern(&self, pattern: usize) -> &[(u32, u8)] {
+    /// The non-abstain votes of pattern `pattern`, in LF order.
+    pub fn pattern(&self, pattern: usize) -> &[Vote] {
         &self.votes[self.offsets[pattern]..self.offsets[pattern + 1]]
     }
 
@@ -238,8 +262,8 @@ impl PatternCounts {
     pub fn vote_counts(&self) -> Vec<Vec<u64>> {
         let mut counts = vec![vec![0u64; self.cardinality]; self.n_lfs];
         for pattern in 0..self.len() {
-            for (lf, vote) in self.pattern(pattern) {
-                counts[*lf as usize][*vote as usize] += self.counts[pattern];
+            for vote in self.pattern(pattern) {
+                counts[vote.lf()][vote.class()] += self.counts[pattern];
             }
         }
         counts
@@ -262,13 +286,17 @@ mod tests {
         let counts = PatternCounts::from_matrix(&matrix(votes));
         assert_eq!(counts.n_rows(), 6);
         assert_eq!(counts.len(), 3);
-        let mut found: Vec<(Vec<(u32, u8)>, u64)> = (0..counts.len())
+        let mut found: Vec<(Vec<Vote>, u64)> = (0..counts.len())
             .map(|pattern| (counts.pattern(pattern).to_vec(), counts.count(pattern)))
             .collect();
         found.sort();
         assert_eq!(
             found,
-            [(vec![], 1), (vec![(0, 0)], 3), (vec![(0, 1), (1, 1)], 2)]
+            [
+                (vec![], 1),
+                (vec![Vote::new(0, 0)], 3),
+                (vec![Vote::new(0, 1), Vote::new(1, 1)], 2)
+            ]
         );
         assert_eq!(counts.vote_counts(), [[3, 2], [0, 2]]);
     }

@@ -80,6 +80,10 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     )?;
     let matrix = loaded.matrix;
     let stats = PatternCounts::from_matrix(&matrix);
+    let (fingerprint, coverage) = (matrix.fingerprint(), matrix.lf_coverage());
+    let (lfs, classes) = (matrix.lf_names().to_vec(), matrix.classes().to_vec());
+    // The fit needs only the counts: free the matrix first.
+    drop(matrix);
     let options = FitOptions {
         class_balance: arguments.class_balance,
         l2: arguments.l2,
@@ -93,16 +97,9 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         ModelArg::DawidSkene => ModelKind::DawidSkene,
         ModelArg::Snorkel => ModelKind::Snorkel,
     };
-    let model = fit(
-        kind,
-        &stats,
-        matrix.lf_names(),
-        matrix.classes(),
-        &options,
-        matrix.fingerprint(),
-    )?;
+    let model = fit(kind, &stats, &lfs, &classes, &options, fingerprint)?;
     write_model(&arguments.output, &model)?;
-    print!("{}", describe(&model, &matrix.lf_coverage(), stats.len()));
+    print!("{}", describe(&model, &coverage, stats.len()));
     Ok(())
 }
 

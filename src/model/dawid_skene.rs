@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Diagnostics, FitError, FitOptions, FittedModel, Parameters, fixed_balance, majority, softmax,
 };
-use crate::stats::PatternCounts;
+use crate::stats::{PatternCounts, Vote};
 
 /// Patterns per parallel work item.
 const PATTERN_CHUNK: usize = 4096;
@@ -65,7 +65,7 @@ impl DawidSkeneParameters {
     }
 
     /// `P(Y | votes)` into `out`.
-    pub fn posterior(&self, votes: &[(u32, u8)], out: &mut [f64]) {
+    pub fn posterior(&self, votes: &[Vote], out: &mut [f64]) {
         let (base, delta) = self.tables();
         posterior_from(base, delta, votes, out);
     }
@@ -91,15 +91,10 @@ impl DawidSkeneParameters {
     }
 }
 
-fn posterior_from(
-    base: &[f64],
-    delta: &[Vec<Vec<f64>>],
-    votes: &[(u32, u8)],
-    out: &mut [f64],
-) -> f64 {
+fn posterior_from(base: &[f64], delta: &[Vec<Vec<f64>>], votes: &[Vote], out: &mut [f64]) -> f64 {
     let mut logits = base.to_vec();
-    for (lf, vote) in votes {
-        for (logit, delta) in logits.iter_mut().zip(&delta[*lf as usize][*vote as usize]) {
+    for vote in votes {
+        for (logit, delta) in logits.iter_mut().zip(&delta[vote.lf()][vote.class()]) {
             *logit += delta;
         }
     }
@@ -142,9 +137,9 @@ fn expectation(stats: &PatternCounts, parameters: Option<&DawidSkeneParameters>)
                 for (class, p) in r.iter().enumerate() {
                     counts.class[class] += n * p;
                 }
-                for (lf, vote) in votes {
+                for vote in votes {
                     for (class, p) in r.iter().enumerate() {
-                        counts.votes[*lf as usize][class][*vote as usize] += n * p;
+                        counts.votes[vote.lf()][class][vote.class()] += n * p;
                     }
                 }
             }
@@ -255,7 +250,7 @@ mod tests {
             cached: std::sync::OnceLock::new(),
         };
         let mut out = [0.0; 2];
-        parameters.posterior(&[(0, 0)], &mut out);
+        parameters.posterior(&[Vote::new(0, 0)], &mut out);
         assert!((out[0] - 0.8).abs() < 1e-12, "{out:?}");
         parameters.posterior(&[], &mut out);
         assert!((out[0] - 0.5).abs() < 1e-12, "{out:?}");

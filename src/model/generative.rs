@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Diagnostics, FitError, FitOptions, FittedModel, Parameters, fixed_balance, majority, softmax,
 };
-use crate::stats::PatternCounts;
+use crate::stats::{PatternCounts, Vote};
 
 /// Patterns per parallel work item in the E-step.
 const PATTERN_CHUNK: usize = 4096;
@@ -83,10 +83,10 @@ struct Tables {
 impl Tables {
     /// The log-joint `log P(y, votes)` of each class into `logits`.
     #[inline]
-    fn logits(&self, votes: &[(u32, u8)], logits: &mut [f64]) {
+    fn logits(&self, votes: &[Vote], logits: &mut [f64]) {
         logits.copy_from_slice(&self.base);
-        for (lf, vote) in votes {
-            let start = (*lf as usize * self.k + *vote as usize) * self.k;
+        for vote in votes {
+            let start = (vote.lf() * self.k + vote.class()) * self.k;
             if let Some(delta) = self.delta.get(start..start + self.k) {
                 for (logit, delta) in logits.iter_mut().zip(delta) {
                     *logit += delta;
@@ -171,7 +171,7 @@ impl GenerativeParameters {
     }
 
     /// `P(Y | votes)` into `out`.
-    pub fn posterior(&self, votes: &[(u32, u8)], out: &mut [f64]) {
+    pub fn posterior(&self, votes: &[Vote], out: &mut [f64]) {
         self.tables().logits(votes, out);
         normalise(out);
     }
@@ -241,13 +241,13 @@ impl Expected {
     /// Accumulate pattern `votes` seen `count` times with posterior `r`; `polarity` is flat
     /// (`j k + y`).
     #[inline]
-    fn record(&mut self, votes: &[(u32, u8)], count: f64, r: &[f64], polarity: &[bool]) {
+    fn record(&mut self, votes: &[Vote], count: f64, r: &[f64], polarity: &[bool]) {
         let k = self.k;
         for (total, p) in self.class.iter_mut().zip(r) {
             *total += count * p;
         }
-        for (lf, vote) in votes {
-            let lf = *lf as usize;
+        for vote in votes {
+            let lf = vote.lf();
             let mut mass = 0.0;
             for ((voted, p), member) in self.voted[lf * k..(lf + 1) * k]
                 .iter_mut()
@@ -259,7 +259,7 @@ impl Expected {
                     mass += p;
                 }
             }
-            self.right[lf] += count * r[*vote as usize];
+            self.right[lf] += count * r[vote.class()];
             self.in_polarity[lf] += count * mass;
         }
     }
@@ -324,8 +324,8 @@ fn expectation_for<const K: usize>(
                 match delta {
                     Some((delta, base)) => {
                         let mut logits = base;
-                        for (lf, vote) in votes {
-                            let start = (*lf as usize * K + *vote as usize) * K;
+                        for vote in votes {
+                            let start = (vote.lf() * K + vote.class()) * K;
                             let row: &[f64; K] =
                                 delta[start..start + K].try_into().expect("K values");
                             for y in 0..K {
@@ -350,15 +350,15 @@ fn expectation_for<const K: usize>(
                 for y in 0..K {
                     class[y] += weighted[y];
                 }
-                for (lf, vote) in votes {
-                    let lf = *lf as usize;
+                for vote in votes {
+                    let lf = vote.lf();
                     let (sums, mask) = (&mut voted[lf], &masks[lf]);
                     let mut mass = 0.0;
                     for y in 0..K {
                         sums[y] += weighted[y];
                         mass += weighted[y] * mask[y];
                     }
-                    right[lf] += weighted[*vote as usize];
+                    right[lf] += weighted[vote.class()];
                     in_polarity[lf] += mass;
                 }
             }
@@ -856,7 +856,7 @@ mod tests {
             vec![vec![false, true]],
         );
         let mut out = [0.0; 2];
-        parameters.posterior(&[(0, 1)], &mut out);
+        parameters.posterior(&[Vote::new(0, 1)], &mut out);
         assert!((out[1] - 0.75).abs() < 1e-12, "{out:?}");
         parameters.posterior(&[], &mut out);
         assert!((out[1] - 1.0 / 3.0).abs() < 1e-12, "{out:?}");

@@ -4,13 +4,13 @@
 use super::{
     ClassBalance, Diagnostics, FitError, FitOptions, FittedModel, Parameters, fixed_balance,
 };
-use crate::stats::PatternCounts;
+use crate::stats::{PatternCounts, Vote};
 
 /// `P(Y | votes)` of majority vote: uniform over the classes with the most votes.
-pub fn posterior(votes: &[(u32, u8)], out: &mut [f64]) {
+pub fn posterior(votes: &[Vote], out: &mut [f64]) {
     out.fill(0.0);
-    for (_, class) in votes {
-        out[*class as usize] += 1.0;
+    for vote in votes {
+        out[vote.class()] += 1.0;
     }
     let best = out.iter().cloned().fold(0.0, f64::max);
     let winners = out.iter().filter(|count| **count == best).count() as f64;
@@ -61,9 +61,12 @@ mod tests {
     #[test]
     fn most_votes_win_and_ties_share() {
         let mut out = [0.0; 3];
-        posterior(&[(0, 1), (1, 1), (2, 0)], &mut out);
+        posterior(
+            &[Vote::new(0, 1), Vote::new(1, 1), Vote::new(2, 0)],
+            &mut out,
+        );
         assert_eq!(out, [0.0, 1.0, 0.0]);
-        posterior(&[(0, 1), (2, 0)], &mut out);
+        posterior(&[Vote::new(0, 1), Vote::new(2, 0)], &mut out);
         assert_eq!(out, [0.5, 0.5, 0.0]);
         posterior(&[], &mut out);
         assert_eq!(out, [1.0 / 3.0; 3]);

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use saved::{MODEL_FORMAT_VERSION, ModelFileError, read_model, write_model};
 
 use crate::matrix::{ABSTAIN, LabelMatrix, RowKeys};
-use crate::stats::PatternCounts;
+use crate::stats::{PatternCounts, Vote};
 
 /// The label models labelgen fits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,8 +164,8 @@ impl FittedModel {
         }
     }
 
-    /// `P(Y | votes)` for one row given its non-abstain votes as (LF, class), into `out`.
-    pub fn posterior(&self, votes: &[(u32, u8)], out: &mut [f64]) {
+    /// `P(Y | votes)` for one row given its non-abstain votes, into `out`.
+    pub fn posterior(&self, votes: &[Vote], out: &mut [f64]) {
         match &self.parameters {
             Parameters::Majority => majority::posterior(votes, out),
             Parameters::Generative(parameters) => parameters.posterior(votes, out),
@@ -252,7 +252,7 @@ impl FittedModel {
                         sparse.clear();
                         for (lf, vote) in votes.row(row).iter().enumerate() {
                             if *vote != ABSTAIN {
-                                sparse.push((lf as u32, *vote as u8));
+                                sparse.push(Vote::new(lf, *vote as u8));
                             }
                         }
                         self.posterior(&sparse, out);

@@ -19,7 +19,7 @@ use super::{
     ClassBalance, Diagnostics, FitError, FitOptions, FittedModel, Parameters, fixed_balance,
     softmax,
 };
-use crate::stats::PatternCounts;
+use crate::stats::{PatternCounts, Vote};
 
 const LEARNING_RATE: f64 = 0.01;
 const MOMENTUM: f64 = 0.9;
@@ -37,11 +37,11 @@ pub struct SnorkelParameters {
 
 impl SnorkelParameters {
     /// `P(Y | votes)` into `out`, from the votes alone.
-    pub fn posterior(&self, votes: &[(u32, u8)], out: &mut [f64]) {
+    pub fn posterior(&self, votes: &[Vote], out: &mut [f64]) {
         let k = self.class_balance.len();
         let mut logits: Vec<f64> = self.class_balance.iter().map(|p| p.ln()).collect();
-        for (lf, vote) in votes {
-            let Some(row) = self.mu.get(*lf as usize * k + *vote as usize) else {
+        for vote in votes {
+            let Some(row) = self.mu.get(vote.lf() * k + vote.class()) else {
                 continue;
             };
             for (logit, mu) in logits.iter_mut().zip(row) {
@@ -109,10 +109,10 @@ fn overlaps(stats: &PatternCounts) -> Vec<f64> {
             for pattern in chunk {
                 let count = stats.count(*pattern) as f64;
                 let votes = stats.pattern(*pattern);
-                for (lf_a, vote_a) in votes {
-                    let a = *lf_a as usize * k + *vote_a as usize;
-                    for (lf_b, vote_b) in votes {
-                        o[a * d + *lf_b as usize * k + *vote_b as usize] += count;
+                for vote_a in votes {
+                    let a = vote_a.lf() * k + vote_a.class();
+                    for vote_b in votes {
+                        o[a * d + vote_b.lf() * k + vote_b.class()] += count;
                     }
                 }
             }
