@@ -18,15 +18,16 @@ const COUNT_CHUNK_ROWS: usize = 1 << 16;
 /// A fixed 64-bit hash of a vote row (multiply-rotate over 8-byte words): fast, and the same on
 /// every run, so it can order patterns canonically.
 fn row_hash(row: &[i8]) -> u64 {
+    // SAFETY: i8 and u8 have the same size and alignment; every bit pattern is valid for both.
+    let bytes: &[u8] = unsafe { std::slice::from_raw_parts(row.as_ptr().cast::<u8>(), row.len()) };
     let mut hash = row.len() as u64;
-    let mut words = row.chunks_exact(8);
+    let mut words = bytes.chunks_exact(8);
     for word in &mut words {
-        let bytes: [u8; 8] = std::array::from_fn(|index| word[index] as u8);
-        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(bytes))
-            .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        hash = (hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
     for byte in words.remainder() {
-        hash = (hash.rotate_left(5) ^ (*byte as u8 as u64)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        hash = (hash.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
     hash ^ (hash >> 29)
 }
