@@ -59,6 +59,57 @@ struct Piece {
     error: Option<TableError>,
 }
 
+/// The record csv-core is reading: its field bytes and field ends, grown as needed.
+struct RecordBuffer {
+    output: Vec<u8>,
+    ends: Vec<usize>,
+    out_len: usize,
+    n_ends: usize,
+}
+
+impl RecordBuffer {
+    fn new(bytes: usize, fields: usize) -> Self {
+        RecordBuffer {
+            output: vec![0; bytes],
+            ends: vec![0; fields.max(1) + 1],
+            out_len: 0,
+            n_ends: 0,
+        }
+    }
+
+    /// Feed `input` to `reader`; returns its result and the bytes it consumed. When a buffer
+    /// was too small it is grown, and the caller calls again with the rest of the input.
+    fn read(&mut self, reader: &mut Reader, input: &[u8]) -> (ReadRecordResult, usize) {
+        let (result, nin, nout, nend) = reader.read_record(
+            input,
+            &mut self.output[self.out_len..],
+            &mut self.ends[self.n_ends..],
+        );
+        self.out_len += nout;
+        self.n_ends += nend;
+        match result {
+            ReadRecordResult::OutputFull => self.output.resize(self.output.len() * 2, 0),
+            ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+            _ => {}
+        }
+        (result, nin)
+    }
+
+    /// The field bytes and field ends of the record read so far.
+    fn record(&self) -> (&[u8], &[usize]) {
+        (&self.output[..self.out_len], &self.ends[..self.n_ends])
+    }
+
+    /// True when no part of a record is pending.
+    fn is_empty(&self) -> bool {
+        self.out_len == 0 && self.n_ends == 0
+    }
+
+    fn clear(&mut self) {
+        (self.out_len, self.n_ends) = (0, 0);
+    }
+}
+
 impl CsvSource {
     pub fn open(context: &OpenContext<'_>, delimiter: u8) -> Result<CsvSource, TableError> {
         let file = File::open(context.path).map_err(|source| context.io(source))?;
@@ -141,24 +192,16 @@ impl CsvSource {
     /// Parse the header row, leaving the rest in `pending`.
     fn read_header(&mut self) -> Result<Vec<String>, TableError> {
         let mut reader = ReaderBuilder::new().delimiter(self.delimiter).build();
-        let mut output = vec![0u8; 1024];
-        let mut ends = vec![0usize; 64];
-        let (mut offset, mut out_len, mut n_ends) = (0, 0, 0);
-        let mut want = 1 << 16;
+        let mut record = RecordBuffer::new(1024, 64);
+        let (mut offset, mut want) = (0, 1 << 16);
         loop {
             self.fill(want)?;
-            let input = &self.pending[offset..];
-            let (result, nin, nout, nend) =
-                reader.read_record(input, &mut output[out_len..], &mut ends[n_ends..]);
-            offset += nin;
-            out_len += nout;
-            n_ends += nend;
+            let (result, consumed) = record.read(&mut reader, &self.pending[offset..]);
+            offset += consumed;
             match result {
                 ReadRecordResult::InputEmpty if !self.eof => want = self.pending.len() * 2,
-                ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull => output.resize(output.len() * 2, 0),
-                ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
                 ReadRecordResult::Record | ReadRecordResult::End => break,
+                _ => {}
             }
         }
         self.hasher.update(&self.pending);
@@ -166,8 +209,9 @@ impl CsvSource {
         self.pending.drain(..offset);
         self.pending_line = reader.line();
         self.consumed = offset as u64;
+        let (output, ends) = record.record();
         let mut start = 0;
-        Ok(ends[..n_ends]
+        Ok(ends
             .iter()
             .map(|end| {
                 let name = String::from_utf8_lossy(&output[start..*end]).into_owned();
@@ -285,9 +329,8 @@ impl CsvSource {
         finish: bool,
     ) -> Piece {
         let mut columns = self.piece_builders(bytes.len());
-        let mut output = vec![0u8; 4096];
-        let mut ends = vec![0usize; self.n_fields.max(1) + 1];
-        let (mut offset, mut out_len, mut n_ends, mut rows) = (0, 0, 0, 0);
+        let mut record = RecordBuffer::new(4096, self.n_fields);
+        let (mut offset, mut rows) = (0, 0);
         let mut record_line = reader.line();
         let mut stops = stops.iter().peekable();
         let piece = |columns, rows, clean_end, reader: &Reader, error| Piece {
@@ -300,30 +343,23 @@ impl CsvSource {
         loop {
             let input = &bytes[offset..];
             if input.is_empty() && !finish {
-                let clean = (out_len == 0 && n_ends == 0).then_some(offset);
+                let clean = record.is_empty().then_some(offset);
                 return piece(columns, rows, clean, reader, None);
             }
-            let (result, nin, nout, nend) =
-                reader.read_record(input, &mut output[out_len..], &mut ends[n_ends..]);
-            offset += nin;
-            out_len += nout;
-            n_ends += nend;
+            let (result, consumed) = record.read(reader, input);
+            offset += consumed;
             match result {
-                ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull => output.resize(output.len() * 2, 0),
-                ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+                ReadRecordResult::InputEmpty
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => {}
                 ReadRecordResult::End => return piece(columns, rows, Some(offset), reader, None),
                 ReadRecordResult::Record => {
-                    if let Err(error) = self.push_record(
-                        &mut columns,
-                        &output[..out_len],
-                        &ends[..n_ends],
-                        record_line,
-                    ) {
+                    let (fields, ends) = record.record();
+                    if let Err(error) = self.push_record(&mut columns, fields, ends, record_line) {
                         return piece(columns, rows, None, reader, Some(error));
                     }
                     rows += 1;
-                    (out_len, n_ends) = (0, 0);
+                    record.clear();
                     record_line = reader.line();
                     while stops.next_if(|stop| **stop < offset).is_some() {}
                     if stops.peek().is_some_and(|stop| **stop == offset) {
@@ -549,5 +585,54 @@ mod tests {
         assert_eq!(cut_points(b"a,b\nc", 1, true), [4, 5]);
         assert_eq!(cut_points(b"a,b\nc,d\n", 100, false), [8]);
         assert_eq!(cut_points(b"no newline", 1, false), Vec::<usize>::new());
+    }
+
+    /// Records larger than csv-core's first buffers (a 20,000-byte field, 100 fields, a long
+    /// header name) grow them; a lone CR sends the piece through csv-core, not the fast path.
+    #[test]
+    fn long_records_grow_the_buffers() {
+        use crate::io::source::{TableFormat, open_table};
+        use crate::io::table::{ColumnRequest, ColumnType};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wide.csv");
+        let long_name = "n".repeat(3000);
+        let mut header: Vec<String> = (0..99).map(|index| format!("c{index}")).collect();
+        header.push(long_name.clone());
+        let long_field = "x".repeat(20_000);
+        let row: Vec<String> = (0..99)
+            .map(|index| index.to_string())
+            .chain([long_field.clone()])
+            .collect();
+        std::fs::write(
+            &path,
+            format!(
+                "{}\n{}\r{}\n",
+                header.join(","),
+                row.join(","),
+                row.join(",")
+            ),
+        )
+        .unwrap();
+        let requests = [ColumnRequest {
+            name: long_name,
+            column_type: Some(ColumnType::Text),
+        }];
+        let mut source = open_table(
+            &path,
+            TableFormat::Csv { delimiter: b',' },
+            &requests,
+            &|_| String::new(),
+            8,
+        )
+        .unwrap();
+        let mut texts = Vec::new();
+        while let Some(read) = source.next_batch().unwrap() {
+            for part in read.parts {
+                texts.extend(
+                    (0..part.n_rows).map(|row| part.columns[0].text(row).unwrap().to_owned()),
+                );
+            }
+        }
+        assert_eq!(texts, [long_field.clone(), long_field]);
     }
 }
