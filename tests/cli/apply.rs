@@ -165,22 +165,8 @@ fn read_parquet(path: &Path) -> (polars::prelude::DataFrame, Value) {
 #[test]
 fn raw_uci_file_with_column_mapping_and_row_keys_to_parquet() {
     let dir = tempfile::tempdir().unwrap();
-    let data = repo_path("datasets/youtube/raw/Youtube01-Psy.csv");
-    let lfs = youtube_toml();
-    let args = [
-        "apply",
-        text(&data),
-        "--lfs",
-        text(&lfs),
-        "--column",
-        "text=CONTENT",
-        "--id-column",
-        "COMMENT_ID",
-        "-o",
-        "L.parquet",
-        "-q",
-    ];
-    success(&labelgen(dir.path(), &args));
+    let data = psy_csv();
+    apply_psy(dir.path(), "L.parquet");
     let (frame, metadata) = read_parquet(&dir.path().join("L.parquet"));
     let records = csv::Reader::from_path(&data).unwrap().records().count();
     assert_eq!(frame.height(), records);

@@ -430,14 +430,17 @@ fn a_file_that_is_not_a_shared_library() {
     );
 }
 
+/// Apply the fixture library `library` alone to `data` (as `in.csv`) with `BAD_LFS_MODE` set to
+/// `mode`; expect failure and return stderr.
+fn plugin_fails(library: &str, data: &str, mode: &str) -> String {
+    let plugin = fixture_plugin(library);
+    let args = ["in.csv", "--plugin", text(&plugin), "-o", "L.parquet"];
+    apply_fails(&[("in.csv", data)], &args, &[("BAD_LFS_MODE", mode)])
+}
+
 #[test]
 fn a_shared_library_that_is_not_a_plugin() {
-    let library = fixture_plugin("not_a_plugin");
-    let message = apply_fails(
-        &[("in.csv", "text\nhi\n")],
-        &["in.csv", "--plugin", text(&library), "-o", "L.parquet"],
-        &[],
-    );
+    let message = plugin_fails("not_a_plugin", "text\nhi\n", "");
     has(
         &message,
         &[
@@ -449,12 +452,7 @@ fn a_shared_library_that_is_not_a_plugin() {
 
 #[test]
 fn a_plugin_built_for_another_abi_version() {
-    let library = fixture_plugin("old_abi");
-    let message = apply_fails(
-        &[("in.csv", "text\nhi\n")],
-        &["in.csv", "--plugin", text(&library), "-o", "L.parquet"],
-        &[],
-    );
+    let message = plugin_fails("old_abi", "text\nhi\n", "");
     has(
         &message,
         &[
@@ -466,12 +464,7 @@ fn a_plugin_built_for_another_abi_version() {
 
 #[test]
 fn a_plugin_that_fails_to_start() {
-    let plugin = fixture_plugin("bad_lfs");
-    let message = apply_fails(
-        &[("in.csv", "text\nhi\n")],
-        &["in.csv", "--plugin", text(&plugin), "-o", "L.parquet"],
-        &[("BAD_LFS_MODE", "build")],
-    );
+    let message = plugin_fails("bad_lfs", "text\nhi\n", "build");
     has(
         &message,
         &["it failed to start: building the plugin panicked: cannot find my word list"],
@@ -480,14 +473,8 @@ fn a_plugin_that_fails_to_start() {
 
 #[test]
 fn a_panicking_plugin_lf_is_named_with_its_row() {
-    let plugin = fixture_plugin("bad_lfs");
     let rows: String = (0..20).map(|index| format!("row {index}\n")).collect();
-    let data = format!("text\n{rows}");
-    let message = apply_fails(
-        &[("in.csv", &data)],
-        &["in.csv", "--plugin", text(&plugin), "-o", "L.parquet"],
-        &[("BAD_LFS_MODE", "panic")],
-    );
+    let message = plugin_fails("bad_lfs", &format!("text\n{rows}"), "panic");
     has(
         &message,
         &[
@@ -499,12 +486,7 @@ fn a_panicking_plugin_lf_is_named_with_its_row() {
 
 #[test]
 fn a_plugin_vote_outside_the_classes() {
-    let plugin = fixture_plugin("bad_lfs");
-    let message = apply_fails(
-        &[("in.csv", "text\nhi\n")],
-        &["in.csv", "--plugin", text(&plugin), "-o", "L.parquet"],
-        &[("BAD_LFS_MODE", "range")],
-    );
+    let message = plugin_fails("bad_lfs", "text\nhi\n", "range");
     has(
         &message,
         &["LF `votes_seven` failed on row 0: voted 7, outside -1..2"],

@@ -150,3 +150,28 @@ pub fn files_in(dir: &Path) -> Vec<String> {
 pub fn text(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
+
+/// The raw UCI file Youtube01-Psy.csv.
+pub fn psy_csv() -> PathBuf {
+    repo_path("datasets/youtube/raw/Youtube01-Psy.csv")
+}
+
+/// Apply the tutorial TOML LFs to Youtube01-Psy.csv (text in `CONTENT`, keys `COMMENT_ID`),
+/// writing `output` in `dir`.
+pub fn apply_psy(dir: &Path, output: &str) {
+    let (data, lfs) = (psy_csv(), youtube_toml());
+    let args = [
+        "apply",
+        text(&data),
+        "--lfs",
+        text(&lfs),
+        "--column",
+        "text=CONTENT",
+        "--id-column",
+        "COMMENT_ID",
+        "-o",
+        output,
+        "-q",
+    ];
+    success(&labelgen(dir, &args));
+}

@@ -98,24 +98,8 @@ fn fit_label_and_score_on_the_bundled_wrench_splits() {
 #[test]
 fn labels_carry_source_columns_and_keys_from_apply() {
     let dir = tempfile::tempdir().unwrap();
-    let data = repo_path("datasets/youtube/raw/Youtube01-Psy.csv");
-    let lfs = youtube_toml();
-    success(&labelgen(
-        dir.path(),
-        &[
-            "apply",
-            text(&data),
-            "--lfs",
-            text(&lfs),
-            "--column",
-            "text=CONTENT",
-            "--id-column",
-            "COMMENT_ID",
-            "-o",
-            "L.parquet",
-            "-q",
-        ],
-    ));
+    let data = psy_csv();
+    apply_psy(dir.path(), "L.parquet");
     success(&labelgen(
         dir.path(),
         &["fit", "L.parquet", "-o", "model.json"],
@@ -242,10 +226,8 @@ fn gold_labels_must_be_classes_and_match_the_rows() {
         dir.path(),
         &["fit", "L.csv", "-o", "model.json", "--cardinality", "2"],
     ));
-    std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n5\n").unwrap();
-    let message = failure(&labelgen(
-        dir.path(),
-        &[
+    let score_with_gold = || {
+        let args = [
             "score",
             "model.json",
             "L.csv",
@@ -253,25 +235,17 @@ fn gold_labels_must_be_classes_and_match_the_rows() {
             "2",
             "--gold",
             "gold.csv:label",
-        ],
-    ));
+        ];
+        labelgen(dir.path(), &args)
+    };
+    std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n5\n").unwrap();
+    let message = failure(&score_with_gold());
     assert!(
         message.contains("`gold.csv` column `label` row 2: `5` is not a class"),
         "{message}"
     );
     std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n").unwrap();
-    let message = failure(&labelgen(
-        dir.path(),
-        &[
-            "score",
-            "model.json",
-            "L.csv",
-            "--cardinality",
-            "2",
-            "--gold",
-            "gold.csv:label",
-        ],
-    ));
+    let message = failure(&score_with_gold());
     assert!(
         message.contains("2 gold labels for 3 matrix rows"),
         "{message}"
@@ -285,18 +259,7 @@ fn gold_labels_must_be_classes_and_match_the_rows() {
         "{message}"
     );
     std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n1\n").unwrap();
-    let out = success(&labelgen(
-        dir.path(),
-        &[
-            "score",
-            "model.json",
-            "L.csv",
-            "--cardinality",
-            "2",
-            "--gold",
-            "gold.csv:label",
-        ],
-    ));
+    let out = success(&score_with_gold());
     assert!(out.contains("random     all"), "{out}");
 }
 
