@@ -625,14 +625,7 @@ mod tests {
             8,
         )
         .unwrap();
-        let mut texts = Vec::new();
-        while let Some(read) = source.next_batch().unwrap() {
-            for part in read.parts {
-                texts.extend(
-                    (0..part.n_rows).map(|row| part.columns[0].text(row).unwrap().to_owned()),
-                );
-            }
-        }
+        let texts = crate::io::source::all_texts(source.as_mut(), 0);
         assert_eq!(texts, [long_field.clone(), long_field]);
     }
 }

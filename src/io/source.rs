@@ -362,6 +362,21 @@ pub(crate) fn shorten(text: &str) -> String {
     }
 }
 
+/// Every value of text column `column` of `source`, read to the end (for tests).
+#[cfg(test)]
+pub(crate) fn all_texts(source: &mut dyn BatchSource, column: usize) -> Vec<String> {
+    let mut texts = Vec::new();
+    while let Some(read) = source.next_batch().expect("readable") {
+        for part in read.parts {
+            let values = &part.columns[column];
+            texts.extend(
+                (0..values.len()).map(|row| values.text(row).unwrap_or_default().to_owned()),
+            );
+        }
+    }
+    texts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,12 @@ fn apply_fails(files: &[(&str, &str)], args: &[&str], env: &[(&str, &str)]) -> S
     message
 }
 
+/// Apply the LF file `lfs` to a one-row CSV; expect failure and return stderr.
+fn toml_fails(lfs: &str) -> String {
+    let args = ["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"];
+    apply_fails(&[("lfs.toml", lfs), ("in.csv", "text\nhi\n")], &args, &[])
+}
+
 fn has(message: &str, parts: &[&str]) {
     for part in parts {
         assert!(message.contains(part), "`{part}` missing from:\n{message}");
@@ -266,24 +272,14 @@ fn not_a_wrench_file() {
 #[test]
 fn invalid_toml_syntax_names_the_line() {
     let bad = "classes = [\"HAM\", \"SPAM\"]\n[[lf]]\nname = \"x\nkind = \"keyword\"\n";
-    let files = [("lfs.toml", bad), ("in.csv", "text\nhi\n")];
-    let message = apply_fails(
-        &files,
-        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
-        &[],
-    );
+    let message = toml_fails(bad);
     has(&message, &["invalid LF file `lfs.toml`", "line 3"]);
 }
 
 #[test]
 fn unknown_field_is_named() {
     let bad = LFS.replace("keywords =", "keywrods =");
-    let files = [("lfs.toml", bad.as_str()), ("in.csv", "text\nhi\n")];
-    let message = apply_fails(
-        &files,
-        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
-        &[],
-    );
+    let message = toml_fails(&bad);
     // The line is that of the LF's table (the parser sees the fields of a tagged table at once).
     has(
         &message,
@@ -298,12 +294,7 @@ fn unknown_field_is_named() {
 #[test]
 fn unknown_lf_kind_lists_the_kinds() {
     let bad = LFS.replace("kind = \"keyword\"", "kind = \"keywrd\"");
-    let files = [("lfs.toml", bad.as_str()), ("in.csv", "text\nhi\n")];
-    let message = apply_fails(
-        &files,
-        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
-        &[],
-    );
+    let message = toml_fails(&bad);
     has(
         &message,
         &[
@@ -320,12 +311,7 @@ fn unknown_lf_kind_lists_the_kinds() {
 #[test]
 fn unknown_class_names_the_lf_line_and_classes() {
     let bad = LFS.replace("label = \"SPAM\"", "label = \"SPAN\"");
-    let files = [("lfs.toml", bad.as_str()), ("in.csv", "text\nhi\n")];
-    let message = apply_fails(
-        &files,
-        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
-        &[],
-    );
+    let message = toml_fails(&bad);
     has(
         &message,
         &[
@@ -337,12 +323,7 @@ fn unknown_class_names_the_lf_line_and_classes() {
 #[test]
 fn bad_regex_names_the_lf() {
     let bad = "classes = [\"A\", \"B\"]\n[[lf]]\nname = \"r\"\nkind = \"regex\"\ncolumn = \"text\"\npattern = \"(unclosed\"\nlabel = \"A\"\n";
-    let files = [("lfs.toml", bad), ("in.csv", "text\nhi\n")];
-    let message = apply_fails(
-        &files,
-        &["in.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
-        &[],
-    );
+    let message = toml_fails(bad);
     has(&message, &["`lfs.toml` line 2, LF `r`: invalid `pattern`"]);
 }
 
