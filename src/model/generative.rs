@@ -21,6 +21,10 @@
 //! runs argmin's L-BFGS on the penalised objective to convergence. The E-step runs over the
 //! distinct patterns in fixed chunks summed in order, so results do not depend on thread count.
 //!
+//! A row's probabilistic label is `P(Y | the votes cast)`: the LFs that abstained on it are left
+//! out (see [`GenerativeParameters::posterior`] for why), so a row no LF covered gets the class
+//! balance.
+//!
 //! Symbols: `π` = `class_balance`, `c` = `coverage`, `α` = `accuracy`, `S` = `polarity`.
 
 use std::sync::{Mutex, OnceLock};
@@ -69,25 +73,41 @@ impl PartialEq for GenerativeParameters {
     }
 }
 
-/// Log-probability tables for the posterior: `base[y] = log π_y + Σ_j log(1 - c_jy)` and, per
-/// LF and vote, `delta[j][v][y] = log P(λ_j = v | y) - log(1 - c_jy)` (0 for votes outside the
-/// LF's polarity, which carry no evidence).
+/// Log-probability tables. For the fit (the model's exact posterior): `base[y] = log π_y +
+/// Σ_j log(1 - c_jy)` and, per LF and vote, `delta[j][v][y] = log P(λ_j = v | y) - log(1 -
+/// c_jy)` (0 for votes outside the LF's polarity, which carry no evidence). For labels (see
+/// [`GenerativeParameters::posterior`]): `prior[y] = log π_y` and `evidence[j][v][y] = log
+/// P(λ_j = v | y)`.
 #[derive(Clone, Debug, Default)]
 struct Tables {
     k: usize,
     base: Vec<f64>,
     /// `delta[(j k + v) k + y]`.
     delta: Vec<f64>,
+    prior: Vec<f64>,
+    /// `evidence[(j k + v) k + y]`.
+    evidence: Vec<f64>,
 }
 
 impl Tables {
     /// The log-joint `log P(y, votes)` of each class into `logits`.
     #[inline]
     fn logits(&self, votes: &[Vote], logits: &mut [f64]) {
-        logits.copy_from_slice(&self.base);
+        Self::sum_logits(&self.base, &self.delta, self.k, votes, logits);
+    }
+
+    /// `log P(y) + Σ_{j voted} log P(λ_j = v_j | y)` of each class into `logits`.
+    #[inline]
+    fn vote_logits(&self, votes: &[Vote], logits: &mut [f64]) {
+        Self::sum_logits(&self.prior, &self.evidence, self.k, votes, logits);
+    }
+
+    #[inline]
+    fn sum_logits(base: &[f64], table: &[f64], k: usize, votes: &[Vote], logits: &mut [f64]) {
+        logits.copy_from_slice(base);
         for vote in votes {
-            let start = (vote.lf() * self.k + vote.class()) * self.k;
-            if let Some(delta) = self.delta.get(start..start + self.k) {
+            let start = (vote.lf() * k + vote.class()) * k;
+            if let Some(delta) = table.get(start..start + k) {
                 for (logit, delta) in logits.iter_mut().zip(delta) {
                     *logit += delta;
                 }
@@ -152,7 +172,9 @@ impl GenerativeParameters {
                 .iter()
                 .map(|p| p.max(f64::MIN_POSITIVE).ln())
                 .collect();
+            let prior = base.clone();
             let mut delta = vec![0.0; self.coverage.len() * k * k];
+            let mut evidence = vec![0.0; self.coverage.len() * k * k];
             for (lf, coverage) in self.coverage.iter().enumerate() {
                 for (class, c) in coverage.iter().enumerate() {
                     base[class] += (1.0 - c).ln();
@@ -160,18 +182,39 @@ impl GenerativeParameters {
                 for vote in (0..k).filter(|vote| self.polarity[lf][*vote]) {
                     for class in 0..k {
                         let share = self.vote_share(lf, vote, class);
-                        delta[(lf * k + vote) * k + class] =
-                            (coverage[class] * share).max(f64::MIN_POSITIVE).ln()
-                                - (1.0 - coverage[class]).ln();
+                        let index = (lf * k + vote) * k + class;
+                        evidence[index] = (coverage[class] * share).max(f64::MIN_POSITIVE).ln();
+                        delta[index] = evidence[index] - (1.0 - coverage[class]).ln();
                     }
                 }
             }
-            Tables { k, base, delta }
+            Tables {
+                k,
+                base,
+                delta,
+                prior,
+                evidence,
+            }
         })
     }
 
-    /// `P(Y | votes)` into `out`.
+    /// The probabilistic label of a row into `out`: `P(Y = y | the votes cast)`, i.e. the class
+    /// balance times, for each LF that voted, the model's probability of that vote given `y`
+    /// (which includes the LF's class-conditional coverage). The LFs that abstained on the row
+    /// are left out, as in Snorkel's `predict_proba`: the fit uses every abstain (that is how it
+    /// learns the coverages), but real LFs abstain together far more than conditional
+    /// independence predicts (they share keywords, and most rows match none), so multiplying
+    /// dozens of abstain terms per row piles up correlated evidence that drowns the votes.
+    /// Leaving them out keeps the votes in charge, and gives a row no LF covered exactly the
+    /// class balance.
     pub fn posterior(&self, votes: &[Vote], out: &mut [f64]) {
+        self.tables().vote_logits(votes, out);
+        normalise(out);
+    }
+
+    /// The model's exact posterior `P(Y | the votes and the abstains)`, used by the fit.
+    #[cfg(test)]
+    fn exact_posterior(&self, votes: &[Vote], out: &mut [f64]) {
         self.tables().logits(votes, out);
         normalise(out);
     }
@@ -847,6 +890,7 @@ mod tests {
     /// One LF voting class 1, `c = [0.2, 0.6]`, uniform classes: by hand, P(vote) = 0.5·0.2 +
     /// 0.5·0.6 = 0.4, P(abstain) = 0.6, P(Y = 1 | vote) = 0.3 / 0.4 = 0.75, P(Y = 1 | abstain)
     /// = 0.2 / 0.6 = 1/3, and for 3 votes and 1 abstain the log-likelihood is 3 ln 0.4 + ln 0.6.
+    /// The label of a row leaves abstains out: the all-abstain row gets the class balance.
     #[test]
     fn likelihood_and_posterior_by_hand() {
         let parameters = GenerativeParameters::new(
@@ -856,10 +900,14 @@ mod tests {
             vec![vec![false, true]],
         );
         let mut out = [0.0; 2];
+        parameters.exact_posterior(&[Vote::new(0, 1)], &mut out);
+        assert!((out[1] - 0.75).abs() < 1e-12, "{out:?}");
+        parameters.exact_posterior(&[], &mut out);
+        assert!((out[1] - 1.0 / 3.0).abs() < 1e-12, "{out:?}");
         parameters.posterior(&[Vote::new(0, 1)], &mut out);
         assert!((out[1] - 0.75).abs() < 1e-12, "{out:?}");
         parameters.posterior(&[], &mut out);
-        assert!((out[1] - 1.0 / 3.0).abs() < 1e-12, "{out:?}");
+        assert_eq!(out, [0.5, 0.5]);
         let votes = array![[1], [1], [-1], [1]];
         let matrix =
             LabelMatrix::new(votes, vec!["lf".into()], vec!["a".into(), "b".into()]).unwrap();
