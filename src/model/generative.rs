@@ -180,11 +180,11 @@ impl GenerativeParameters {
                     base[class] += (1.0 - c).ln();
                 }
                 for vote in (0..k).filter(|vote| self.polarity[lf][*vote]) {
-                    for class in 0..k {
+                    for (class, c) in coverage.iter().enumerate() {
                         let share = self.vote_share(lf, vote, class);
                         let index = (lf * k + vote) * k + class;
-                        evidence[index] = (coverage[class] * share).max(f64::MIN_POSITIVE).ln();
-                        delta[index] = evidence[index] - (1.0 - coverage[class]).ln();
+                        evidence[index] = (c * share).max(f64::MIN_POSITIVE).ln();
+                        delta[index] = evidence[index] - (1.0 - c).ln();
                     }
                 }
             }
