@@ -35,6 +35,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod apply;
 pub mod io;
 pub mod lf;

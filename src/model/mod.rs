@@ -285,14 +285,16 @@ pub fn hard_labels(
                 (1, _) => tied[0] as i8,
                 (_, TieBreak::Abstain) => -1,
                 (count, TieBreak::Random) => {
-                    tied[(key_hash(keys, row, seed) % count as u64) as usize] as i8
+                    tied[(row_key_hash(keys, row, seed) % count as u64) as usize] as i8
                 }
             }
         })
         .collect()
 }
 
-fn key_hash(keys: Option<&RowKeys>, row: usize, seed: u64) -> u64 {
+/// A seeded 64-bit hash of row `row`'s key (of its position when there are no keys): decides
+/// random tie-breaks and samples by what a row is, not where it sits.
+pub fn row_key_hash(keys: Option<&RowKeys>, row: usize, seed: u64) -> u64 {
     let mut hasher = blake3::Hasher::new();
     hasher.update(&seed.to_le_bytes());
     match keys {
