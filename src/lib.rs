@@ -42,6 +42,7 @@ pub mod lf;
 pub mod matrix;
 pub mod metrics;
 pub mod model;
+pub mod report;
 pub mod stats;
 
 pub use apply::{ApplyOptions, apply};

@@ -1,5 +1,6 @@
 //! Command-line glue: one file per subcommand, each a short `run`.
 
+mod analyze;
 mod apply;
 mod fit;
 mod label;
@@ -26,6 +27,8 @@ enum Command {
     Label(label::LabelArguments),
     /// Score a model's labels against gold labels.
     Score(score::ScoreArguments),
+    /// Coverage, overlap, conflict and accuracy of each LF: table, JSON, CSV or HTML report.
+    Analyze(analyze::AnalyzeArguments),
 }
 
 /// Run the chosen subcommand.
@@ -35,6 +38,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Fit(arguments) => fit::run(arguments),
         Command::Label(arguments) => label::run(arguments),
         Command::Score(arguments) => score::run(arguments),
+        Command::Analyze(arguments) => analyze::run(arguments),
     }
 }
 

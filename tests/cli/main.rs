@@ -1,5 +1,6 @@
 //! Integration tests: the `labelgen` binary run in temporary directories.
 
+mod analyze;
 mod apply;
 mod apply_errors;
 mod common;
