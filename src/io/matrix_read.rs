@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader};
+use rayon::prelude::*;
 
 use super::matrix_file::{METADATA_KEY, MatrixMetadata, sidecar_path};
 use super::wrench::read_wrench;
@@ -223,68 +224,34 @@ fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, Matr
     let n_rows = frame.height();
     let n_lfs = layout.lfs.len();
     // Each LF column as one contiguous slice of i8 votes (nulls as abstains).
-    let mut columns: Vec<Vec<i8>> = Vec::with_capacity(n_lfs);
+    let mut taken = Vec::with_capacity(n_lfs);
     for lf in &layout.lfs {
         // Taken out of the frame, so each column is freed once converted.
         let column = frame
             .drop_in_place(lf)
             .map_err(|_| invalid(path, format!("its LF column `{lf}` is missing")))?;
-        let not_votes = || {
-            invalid(
-                path,
-                format!("column `{lf}` is {}, not integer votes", column.dtype()),
-            )
-        };
-        if !column.dtype().is_integer() {
-            return Err(not_votes());
-        }
-        if column.dtype() != &DataType::Int8 {
-            // Casting to Int8 would turn large values into nulls: check the range first.
-            let wide = column.cast(&DataType::Int64).map_err(|_| not_votes())?;
-            let wide = wide.i64().map_err(|error| invalid(path, error))?;
-            let bad = wide.iter().enumerate().find_map(|(row, value)| {
-                value
-                    .filter(|value| *value < -1 || *value >= cardinality as i64)
-                    .map(|value| (row, value))
-            });
-            if let Some((row, value)) = bad {
-                return Err(vote(path, lf, row, value, cardinality).unwrap_err());
-            }
-        }
-        let values = column.cast(&DataType::Int8).map_err(|_| not_votes())?;
-        let values = values.i8().map_err(|error| invalid(path, error))?;
-        let mut votes = Vec::with_capacity(n_rows);
-        for chunk in values.downcast_iter() {
-            let slice = chunk.values().as_slice();
-            match chunk.validity() {
-                None => votes.extend_from_slice(slice),
-                Some(bits) => votes.extend(
-                    slice
-                        .iter()
-                        .enumerate()
-                        .map(|(row, value)| if bits.get_bit(row) { *value } else { -1 }),
-                ),
-            }
-        }
-        if let Some(row) = votes
-            .iter()
-            .position(|value| *value < -1 || *value as i64 >= cardinality as i64)
-        {
-            return Err(vote(path, lf, row, i64::from(votes[row]), cardinality).unwrap_err());
-        }
-        columns.push(votes);
+        taken.push((lf, column));
     }
-    // Row-major, transposed in tiles of rows that stay in the L1 cache.
+    let columns = taken
+        .into_par_iter()
+        .map(|(lf, column)| parquet_votes(path, lf, column, cardinality, n_rows))
+        .collect::<Result<Vec<Vec<i8>>, MatrixReadError>>()?;
+    // Row-major, transposed in tiles of rows that stay in the L1 cache, tiles in parallel.
     let mut flat = vec![-1i8; n_rows * n_lfs];
-    for start in (0..n_rows).step_by(256) {
-        let end = (start + 256).min(n_rows);
-        let tile = &mut flat[start * n_lfs..end * n_lfs];
-        for (index, column) in columns.iter().enumerate() {
-            for (offset, value) in column[start..end].iter().enumerate() {
-                tile[offset * n_lfs + index] = *value;
-            }
-        }
+    if n_lfs > 0 {
+        flat.par_chunks_mut(256 * n_lfs)
+            .enumerate()
+            .for_each(|(tile_index, tile)| {
+                let start = tile_index * 256;
+                let end = start + tile.len() / n_lfs;
+                for (index, column) in columns.iter().enumerate() {
+                    for (offset, value) in column[start..end].iter().enumerate() {
+                        tile[offset * n_lfs + index] = *value;
+                    }
+                }
+            });
     }
+    drop(columns);
     let votes =
         Array2::from_shape_vec((n_rows, n_lfs), flat).map_err(|error| invalid(path, error))?;
     let matrix = LabelMatrix::new(votes, layout.lfs, layout.classes)
@@ -319,6 +286,60 @@ fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, Matr
         None => matrix,
     };
     Ok(LoadedMatrix { matrix, gold: None })
+}
+
+/// One LF column of a Parquet matrix as `i8` votes (nulls as abstains), range-checked.
+fn parquet_votes(
+    path: &Path,
+    lf: &str,
+    column: polars::prelude::Column,
+    cardinality: usize,
+    n_rows: usize,
+) -> Result<Vec<i8>, MatrixReadError> {
+    let not_votes = || {
+        invalid(
+            path,
+            format!("column `{lf}` is {}, not integer votes", column.dtype()),
+        )
+    };
+    if !column.dtype().is_integer() {
+        return Err(not_votes());
+    }
+    if column.dtype() != &DataType::Int8 {
+        // Casting to Int8 would turn large values into nulls: check the range first.
+        let wide = column.cast(&DataType::Int64).map_err(|_| not_votes())?;
+        let wide = wide.i64().map_err(|error| invalid(path, error))?;
+        let bad = wide.iter().enumerate().find_map(|(row, value)| {
+            value
+                .filter(|value| *value < -1 || *value >= cardinality as i64)
+                .map(|value| (row, value))
+        });
+        if let Some((row, value)) = bad {
+            return Err(vote(path, lf, row, value, cardinality).unwrap_err());
+        }
+    }
+    let values = column.cast(&DataType::Int8).map_err(|_| not_votes())?;
+    let values = values.i8().map_err(|error| invalid(path, error))?;
+    let mut votes = Vec::with_capacity(n_rows);
+    for chunk in values.downcast_iter() {
+        let slice = chunk.values().as_slice();
+        match chunk.validity() {
+            None => votes.extend_from_slice(slice),
+            Some(bits) => votes.extend(
+                slice
+                    .iter()
+                    .enumerate()
+                    .map(|(row, value)| if bits.get_bit(row) { *value } else { -1 }),
+            ),
+        }
+    }
+    let in_range = |value: &i8| *value >= -1 && (*value as i64) < cardinality as i64;
+    if !votes.iter().fold(true, |ok, value| ok & in_range(value))
+        && let Some(row) = votes.iter().position(|value| !in_range(value))
+    {
+        return Err(vote(path, lf, row, i64::from(votes[row]), cardinality).unwrap_err());
+    }
+    Ok(votes)
 }
 
 /// A matrix written by another tool: every integer column is an LF (pandas' index is skipped).
