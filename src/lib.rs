@@ -37,6 +37,7 @@
 
 pub mod analysis;
 pub mod apply;
+pub mod endmodel;
 pub mod io;
 pub mod lf;
 pub mod matrix;
