@@ -104,7 +104,7 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
         source: &source,
         probabilities: &probabilities,
         labels: &labels,
-        covered: &covered,
+        covered: Some(&covered),
         keep: &keep,
         metadata: &metadata,
     };

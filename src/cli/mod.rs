@@ -2,10 +2,13 @@
 
 mod analyze;
 mod apply;
+mod evaluate;
 mod fit;
 mod label;
+mod predict;
 mod progress;
 mod score;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +32,12 @@ enum Command {
     Score(score::ScoreArguments),
     /// Coverage, overlap, conflict and accuracy of each LF: table, JSON, CSV or HTML report.
     Analyze(analyze::AnalyzeArguments),
+    /// Train a noise-aware text classifier on probabilistic labels.
+    Train(train::TrainArguments),
+    /// Classify texts with a trained classifier.
+    Predict(predict::PredictArguments),
+    /// Score predictions against gold labels: accuracy, macro-F1, per class.
+    Evaluate(evaluate::EvaluateArguments),
 }
 
 /// Run the chosen subcommand.
@@ -39,6 +48,9 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Label(arguments) => label::run(arguments),
         Command::Score(arguments) => score::run(arguments),
         Command::Analyze(arguments) => analyze::run(arguments),
+        Command::Train(arguments) => train::run(arguments),
+        Command::Predict(arguments) => predict::run(arguments),
+        Command::Evaluate(arguments) => evaluate::run(arguments),
     }
 }
 

@@ -10,9 +10,9 @@
 //! distribution: a row the label model is unsure of pulls weakly in each direction instead of
 //! teaching one hard, possibly wrong, class. Optimised with argmin's L-BFGS.
 //!
-//! Determinism: the forward pass runs over fixed row chunks summed in order, and the gradient
-//! of each feature is summed over its rows in row order (from a column-major copy), so results
-//! do not depend on the thread count.
+//! Determinism: the objective and gradient are summed over row pieces whose number depends
+//! only on the data's size, each piece in row order, the pieces in order, so results do not
+//! depend on the thread count.
 
 use std::sync::Mutex;
 
@@ -22,11 +22,6 @@ use argmin::solver::quasinewton::LBFGS;
 use rayon::prelude::*;
 
 use super::features::SparseRows;
-
-/// Rows per parallel work item of the forward pass.
-const ROW_CHUNK: usize = 2048;
-/// Features per parallel work item of the gradient.
-const FEATURE_CHUNK: usize = 4096;
 
 /// Training data: features, soft targets (rows x classes, row-major) and row weights.
 pub struct TrainingSet<'a> {
@@ -42,49 +37,23 @@ pub struct TrainingSet<'a> {
     pub dimension: usize,
 }
 
-/// Column-major copy of the features: for each feature, its rows and values in row order.
-struct Columns {
-    offsets: Vec<usize>,
-    rows: Vec<u32>,
-    values: Vec<f32>,
+/// Number of row pieces the objective is computed in: up to 16, fewer when the parameter
+/// vector is large (each piece holds a dense gradient; at most about 256 MB in all). A function
+/// of the data's size only, so sums happen in the same order whatever the thread count.
+fn gradient_pieces(rows: usize, parameters: usize) -> usize {
+    let budget = (256usize << 20) / (8 * parameters.max(1));
+    budget.clamp(1, 16).min(rows.max(1))
 }
 
-impl Columns {
-    fn new(rows: &SparseRows, dimension: usize) -> Columns {
-        let mut counts = vec![0usize; dimension + 1];
-        for index in &rows.indices {
-            counts[*index as usize + 1] += 1;
-        }
-        for feature in 0..dimension {
-            counts[feature + 1] += counts[feature];
-        }
-        let mut next = counts.clone();
-        let mut row_of = vec![0u32; rows.indices.len()];
-        let mut values = vec![0f32; rows.indices.len()];
-        for row in 0..rows.len() {
-            let (indices, row_values) = rows.row(row);
-            for (index, value) in indices.iter().zip(row_values) {
-                let slot = &mut next[*index as usize];
-                row_of[*slot] = row as u32;
-                values[*slot] = *value;
-                *slot += 1;
-            }
-        }
-        Columns {
-            offsets: counts,
-            rows: row_of,
-            values,
-        }
-    }
-}
+/// Parameters with the objective and gradient there.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
 
 /// The objective with its gradient, evaluated together and cached by parameter vector.
 struct Objective<'a> {
     data: &'a TrainingSet<'a>,
-    columns: Columns,
     l2: f64,
     total_weight: f64,
-    cache: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    cache: Mutex<Option<Evaluated>>,
 }
 
 /// Class scores of one row: `b + W x`; `theta` holds `W` feature-major (`f k + c`) then `b`.
@@ -128,16 +97,21 @@ impl Objective<'_> {
         }
         let data = self.data;
         let (k, dimension, n) = (data.classes, data.dimension, data.rows.len());
-        // Forward: loss and residuals r_i = w_i (softmax_i - p_i) / Σw, chunk by chunk.
-        let chunks = n.div_ceil(ROW_CHUNK);
-        let partial: Vec<(f64, Vec<f64>)> = (0..chunks)
+        let len = theta.len();
+        // One pass per row chunk: scores, loss, and the gradient accumulated row by row into
+        // the chunk's own dense buffer; the chunks (a number fixed by the data's size, not by
+        // the thread count) are then summed in order.
+        let pieces = gradient_pieces(n, len);
+        let rows_per_piece = n.div_ceil(pieces).max(1);
+        let partial: Vec<(f64, Vec<f64>)> = (0..pieces)
             .into_par_iter()
-            .map(|chunk| {
-                let rows = chunk * ROW_CHUNK..((chunk + 1) * ROW_CHUNK).min(n);
+            .map(|piece| {
+                let rows = piece * rows_per_piece..((piece + 1) * rows_per_piece).min(n);
                 let mut loss = 0.0;
-                let mut residual = vec![0.0; rows.len() * k];
+                let mut gradient = vec![0.0; len];
                 let mut probability = vec![0.0; k];
-                for (offset, row) in rows.enumerate() {
+                let mut residual = vec![0.0; k];
+                for row in rows {
                     let (indices, values) = data.rows.row(row);
                     scores(theta, k, dimension, indices, values, &mut probability);
                     let max = probability
@@ -155,44 +129,29 @@ impl Objective<'_> {
                     for (score, p) in probability.iter().zip(target) {
                         loss -= weight * p * (score - log_total);
                     }
-                    softmax(&mut probability);
                     for class in 0..k {
-                        residual[offset * k + class] =
-                            weight * (probability[class] - target[class]);
+                        residual[class] =
+                            weight * ((probability[class] - log_total).exp() - target[class]);
                     }
-                }
-                (loss, residual)
-            })
-            .collect();
-        let mut cost = 0.0;
-        let mut residual = Vec::with_capacity(n * k);
-        for (loss, chunk_residual) in partial {
-            cost += loss;
-            residual.extend(chunk_residual);
-        }
-        let mut gradient = vec![0.0; theta.len()];
-        // Weights: per feature, over its rows in row order.
-        gradient[..dimension * k]
-            .par_chunks_mut(FEATURE_CHUNK * k)
-            .enumerate()
-            .for_each(|(chunk, out)| {
-                for (offset, cell) in out.chunks_exact_mut(k).enumerate() {
-                    let feature = chunk * FEATURE_CHUNK + offset;
-                    let range = self.columns.offsets[feature]..self.columns.offsets[feature + 1];
-                    for (row, value) in self.columns.rows[range.clone()]
-                        .iter()
-                        .zip(&self.columns.values[range])
-                    {
-                        let r = &residual[*row as usize * k..(*row as usize + 1) * k];
-                        for (g, r) in cell.iter_mut().zip(r) {
+                    for (index, value) in indices.iter().zip(values) {
+                        let cell = &mut gradient[*index as usize * k..(*index as usize + 1) * k];
+                        for (g, r) in cell.iter_mut().zip(&residual) {
                             *g += f64::from(*value) * r;
                         }
                     }
+                    for (g, r) in gradient[dimension * k..].iter_mut().zip(&residual) {
+                        *g += r;
+                    }
                 }
-            });
-        for row in residual.chunks_exact(k) {
-            for (g, r) in gradient[dimension * k..].iter_mut().zip(row) {
-                *g += r;
+                (loss, gradient)
+            })
+            .collect();
+        let mut cost = 0.0;
+        let mut gradient = vec![0.0; len];
+        for (loss, piece) in partial {
+            cost += loss;
+            for (total, value) in gradient.iter_mut().zip(piece) {
+                *total += value;
             }
         }
         for (g, w) in gradient[..dimension * k]
@@ -251,7 +210,6 @@ pub fn train(
     }
     let objective = Objective {
         data,
-        columns: Columns::new(data.rows, data.dimension),
         l2,
         total_weight,
         cache: Mutex::new(None),
@@ -328,7 +286,6 @@ mod tests {
         };
         let objective = Objective {
             data: &data,
-            columns: Columns::new(&rows, 6),
             l2: 0.3,
             total_weight: weights.iter().sum(),
             cache: Mutex::new(None),
@@ -363,7 +320,6 @@ mod tests {
         };
         let objective = Objective {
             data: &data,
-            columns: Columns::new(&rows, 6),
             l2: 1.0,
             total_weight: weights.iter().sum(),
             cache: Mutex::new(None),

@@ -196,19 +196,29 @@ impl FeatureConfig {
 /// seen, in bucket order. Buckets never seen in training get no weight (their features are
 /// dropped at prediction).
 pub fn inverse_document_frequency(rows: &SparseRows) -> Vec<(u32, f32)> {
-    let mut document_frequency = std::collections::BTreeMap::<u32, u64>::new();
+    // Indices are unique within a row, so counting entries counts documents.
+    let dimension = rows.indices.iter().max().map_or(0, |max| *max as usize + 1);
+    let mut document_frequency = vec![0u64; dimension];
     for index in &rows.indices {
-        *document_frequency.entry(*index).or_insert(0) += 1;
+        document_frequency[*index as usize] += 1;
     }
     let n = rows.len() as f64;
     document_frequency
         .into_iter()
-        .map(|(bucket, df)| (bucket, (((1.0 + n) / (1.0 + df as f64)).ln() + 1.0) as f32))
+        .enumerate()
+        .filter(|(_, df)| *df > 0)
+        .map(|(bucket, df)| {
+            (
+                bucket as u32,
+                (((1.0 + n) / (1.0 + df as f64)).ln() + 1.0) as f32,
+            )
+        })
         .collect()
 }
 
-/// Multiply each entry by its bucket's idf (dropping buckets without one) and scale each row to
-/// unit L2 norm, in place.
+/// Multiply each entry by its bucket's idf (dropping buckets without one), scale each row to
+/// unit L2 norm, and renumber the features by their position in `idf` (so a model has one
+/// weight per bucket seen in training, not per possible bucket), in place.
 pub fn apply_idf(rows: &mut SparseRows, idf: &[(u32, f32)]) {
     let mut kept_indices = Vec::with_capacity(rows.indices.len());
     let mut kept_values = Vec::with_capacity(rows.values.len());
@@ -219,7 +229,7 @@ pub fn apply_idf(rows: &mut SparseRows, idf: &[(u32, f32)]) {
         let start = kept_values.len();
         for (index, value) in indices.iter().zip(values) {
             if let Ok(position) = idf.binary_search_by_key(index, |(bucket, _)| *bucket) {
-                kept_indices.push(*index);
+                kept_indices.push(position as u32);
                 kept_values.push(value * idf[position].1);
             }
         }
@@ -309,13 +319,15 @@ mod tests {
         assert!((idf_of("y") - 1.287_682).abs() < 1e-6);
         apply_idf(&mut rows, &idf);
         let (indices, values) = rows.row(0);
-        let value = |word: &str| values[indices.iter().position(|i| *i == bucket(word)).unwrap()];
+        let position =
+            |word: &str| idf.iter().position(|(b, _)| *b == bucket(word)).unwrap() as u32;
+        let value = |word: &str| values[indices.iter().position(|i| *i == position(word)).unwrap()];
         assert!((value("x") - 0.934_702).abs() < 1e-6, "{values:?}");
         assert!((value("y") - 0.355_432).abs() < 1e-6, "{values:?}");
         assert_eq!(rows.row(1).1, [1.0]);
         // A bucket unseen in training is dropped at prediction.
         let mut unseen = config.term_frequencies(&["w y"]);
         apply_idf(&mut unseen, &idf);
-        assert_eq!(unseen.row(0).0, [bucket("y")]);
+        assert_eq!(unseen.row(0).0, [position("y")]);
     }
 }

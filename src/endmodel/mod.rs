@@ -222,7 +222,7 @@ pub fn train<S: AsRef<str> + Sync>(
             targets.extend(one_hot(target));
         } else {
             let total: f64 = target.sum();
-            if !(total > 0.0) || target.iter().any(|p| !p.is_finite() || *p < 0.0) {
+            if total.is_nan() || total <= 0.0 || target.iter().any(|p| !p.is_finite() || *p < 0.0) {
                 return Err(ClassifierError::Invalid(format!(
                     "row {row}: the class probabilities {target} are not a distribution"
                 )));
@@ -260,7 +260,8 @@ pub fn train<S: AsRef<str> + Sync>(
     let mut features = config.term_frequencies(&texts);
     let idf = inverse_document_frequency(&features);
     apply_idf(&mut features, &idf);
-    let dimension = config.dimension();
+    // One weight per bucket seen in training (features are renumbered by `apply_idf`).
+    let dimension = idf.len();
     let data = TrainingSet {
         rows: &features,
         targets: &targets,
@@ -290,12 +291,14 @@ pub fn train<S: AsRef<str> + Sync>(
             (theta, l2, report, Vec::new())
         }
     };
-    let weights = (0..dimension)
-        .filter_map(|feature| {
+    let weights = idf
+        .iter()
+        .enumerate()
+        .filter_map(|(feature, (bucket, _))| {
             let row = &theta[feature * k..(feature + 1) * k];
             row.iter()
                 .any(|w| *w != 0.0)
-                .then(|| (feature as u32, row.to_vec()))
+                .then(|| (*bucket, row.to_vec()))
         })
         .collect();
     Ok(Classifier {
@@ -326,6 +329,8 @@ const ROUND: u64 = 25;
 const PATIENCE: usize = 2;
 
 type Selected = (Vec<f64>, f64, TrainReport, Vec<Candidate>);
+/// Parameters, their report, (accuracy, macro-F1) on validation, iterations so far.
+type RoundBest = (Vec<f64>, TrainReport, (f64, f64), u64);
 
 /// For each L2 strength, train in rounds of [`ROUND`] iterations (each warm-started from the
 /// last) and keep the parameters with the best validation (accuracy, then macro-F1), stopping
@@ -351,7 +356,7 @@ fn select(
     for l2 in grid {
         let mut theta: Option<Vec<f64>> = None;
         let mut iterations = 0;
-        let mut round_best: Option<(Vec<f64>, TrainReport, (f64, f64), u64)> = None;
+        let mut round_best: Option<RoundBest> = None;
         let mut stale = 0;
         while iterations < options.max_iterations && stale < PATIENCE {
             let budget = ROUND.min(options.max_iterations - iterations);
@@ -402,13 +407,15 @@ fn one_hot_index(p: &[f64]) -> usize {
 }
 
 impl Classifier {
+    /// The parameter vector over the training buckets (in `idf` order), then the biases.
     fn theta(&self) -> Vec<f64> {
         let k = self.classes.len();
-        let dimension = self.features.dimension();
+        let dimension = self.idf.len();
         let mut theta = vec![0.0; dimension * k + k];
-        for (feature, weights) in &self.weights {
-            let start = *feature as usize * k;
-            theta[start..start + k].copy_from_slice(weights);
+        for (bucket, weights) in &self.weights {
+            if let Ok(feature) = self.idf.binary_search_by_key(bucket, |(b, _)| *b) {
+                theta[feature * k..(feature + 1) * k].copy_from_slice(weights);
+            }
         }
         theta[dimension * k..].copy_from_slice(&self.bias);
         theta
@@ -419,7 +426,7 @@ impl Classifier {
         let k = self.classes.len();
         let mut rows = self.features.term_frequencies(texts);
         apply_idf(&mut rows, &self.idf);
-        let flat = classifier::predict(&self.theta(), &rows, k, self.features.dimension());
+        let flat = classifier::predict(&self.theta(), &rows, k, self.idf.len());
         Array2::from_shape_vec((texts.len(), k), flat).expect("rows x classes")
     }
 

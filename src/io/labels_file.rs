@@ -55,8 +55,8 @@ pub struct LabelTable<'a> {
     pub probabilities: &'a Array2<f64>,
     /// Hard labels.
     pub labels: &'a [i8],
-    /// Whether any LF voted, per row.
-    pub covered: &'a [bool],
+    /// Whether any LF voted, per row (`None`: no `covered` column, as for predictions).
+    pub covered: Option<&'a [bool]>,
     /// Which rows to write.
     pub keep: &'a [bool],
     /// Metadata.
@@ -78,7 +78,10 @@ fn column_names(table: &LabelTable<'_>) -> Result<Vec<String>, String> {
             .iter()
             .map(|class| format!("p_{class}")),
     );
-    names.extend(["label".to_owned(), "covered".to_owned()]);
+    names.push("label".to_owned());
+    if table.covered.is_some() {
+        names.push("covered".to_owned());
+    }
     let mut seen = std::collections::BTreeSet::new();
     match names.iter().find(|name| !seen.insert(name.as_str())) {
         Some(name) => Err(format!(
@@ -190,9 +193,10 @@ fn frame(table: &LabelTable<'_>, names: &[String]) -> polars::prelude::PolarsRes
     }
     columns
         .push(Series::new("label".into(), kept(table.labels.iter().copied(), keep)).into_column());
-    columns.push(
-        Series::new("covered".into(), kept(table.covered.iter().copied(), keep)).into_column(),
-    );
+    if let Some(covered) = table.covered {
+        columns
+            .push(Series::new("covered".into(), kept(covered.iter().copied(), keep)).into_column());
+    }
     let height = keep.iter().filter(|keep| **keep).count();
     DataFrame::new(height, columns)
 }
@@ -241,8 +245,138 @@ fn write_csv(table: &LabelTable<'_>, names: &[String], out: &mut dyn Write) -> s
         // `{}` prints the shortest decimal that reads back as the same f64.
         fields.extend(table.probabilities.row(row).iter().map(|p| p.to_string()));
         fields.push(table.labels[row].to_string());
-        fields.push(table.covered[row].to_string());
+        if let Some(covered) = table.covered {
+            fields.push(covered[row].to_string());
+        }
         writeln!(out, "{}", fields.join(","))?;
     }
     out.flush()
+}
+
+/// A label (or prediction) table read back: classes, probabilities, hard labels, coverage,
+/// and other requested columns.
+#[derive(Clone, Debug)]
+pub struct ReadLabels {
+    /// Class names, from the `p_<class>` columns.
+    pub classes: Vec<String>,
+    /// Rows x classes.
+    pub probabilities: Array2<f64>,
+    /// The `label` column (`-1` for null).
+    pub labels: Vec<i64>,
+    /// The `covered` column, when there is one.
+    pub covered: Option<Vec<bool>>,
+    /// The other columns asked for, in order.
+    pub columns: Vec<(String, Column)>,
+}
+
+/// Errors reading a label table.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadLabelsError {
+    /// The table could not be read.
+    #[error(transparent)]
+    Table(#[from] super::source::TableError),
+    /// Not laid out as a label table.
+    #[error("`{path}` is not a label table: {message}")]
+    Layout {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A cell as a number: numeric columns as they are, text (CSV) parsed; `None` when null or
+/// not a number.
+fn numeric(column: &Column, row: usize) -> Option<f64> {
+    column
+        .number(row)
+        .or_else(|| column.text(row).and_then(|text| text.trim().parse().ok()))
+}
+
+/// Read a table written by `labelgen label` or `labelgen predict` (any format labelgen reads):
+/// the `p_<class>` columns just before `label` give the classes; `columns` are read too.
+pub fn read_labels(path: &Path, columns: &[String]) -> Result<ReadLabels, ReadLabelsError> {
+    let layout = |message: String| ReadLabelsError::Layout {
+        path: path.to_owned(),
+        message,
+    };
+    let names = super::source::column_names(path)?;
+    let label_at = names
+        .iter()
+        .position(|name| name == "label")
+        .ok_or_else(|| {
+            layout("it has no `label` column (labelgen label and predict write one)".to_owned())
+        })?;
+    let first = names[..label_at]
+        .iter()
+        .rposition(|name| !name.starts_with("p_"))
+        .map_or(0, |index| index + 1);
+    let probability_names: Vec<String> = names[first..label_at].to_vec();
+    if probability_names.len() < 2 {
+        return Err(layout(
+            "it needs one `p_<class>` column per class (at least 2) just before `label`".to_owned(),
+        ));
+    }
+    let classes: Vec<String> = probability_names
+        .iter()
+        .map(|name| name["p_".len()..].to_owned())
+        .collect();
+    let has_covered = names.iter().any(|name| name == "covered");
+    let mut requested: Vec<String> = probability_names.clone();
+    requested.push("label".to_owned());
+    if has_covered {
+        requested.push("covered".to_owned());
+    }
+    requested.extend(columns.iter().cloned());
+    let mut read = super::source::read_columns(path, &requested)?.into_iter();
+    let k = classes.len();
+    let probability_columns: Vec<Column> = read.by_ref().take(k).map(|(_, c)| c).collect();
+    let rows = probability_columns[0].len();
+    let mut probabilities = Array2::zeros((rows, k));
+    for (class, column) in probability_columns.iter().enumerate() {
+        for row in 0..rows {
+            probabilities[[row, class]] = numeric(column, row).ok_or_else(|| {
+                layout(format!(
+                    "column `p_{}` row {row} is not a number",
+                    classes[class]
+                ))
+            })?;
+        }
+    }
+    let (_, label_column) = read.next().expect("label requested");
+    let labels = (0..rows)
+        .map(|row| {
+            numeric(&label_column, row).map_or(Ok(-1), |value| {
+                if value.fract() == 0.0 && value >= -1.0 && value < k as f64 {
+                    Ok(value as i64)
+                } else {
+                    Err(layout(format!(
+                        "`label` row {row} is {value}, not a class id or -1"
+                    )))
+                }
+            })
+        })
+        .collect::<Result<Vec<i64>, _>>()?;
+    let covered = if has_covered {
+        let (_, column) = read.next().expect("covered requested");
+        Some(
+            (0..rows)
+                .map(|row| match (column.values(), column.text(row)) {
+                    (Values::Bool(values), _) => column.is_valid(row) && values[row] != 0,
+                    (_, Some(text)) => text.trim().eq_ignore_ascii_case("true"),
+                    _ => column.number(row).is_some_and(|value| value != 0.0),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(ReadLabels {
+        classes,
+        probabilities,
+        labels,
+        covered,
+        columns: read.collect(),
+    })
 }

@@ -218,6 +218,27 @@ pub fn read_columns(
         .collect())
 }
 
+/// The column names of the table at `path`, in file order (for a WRENCH split: `id`, `label`
+/// and the keys of the first row's `data`).
+pub fn column_names(path: &Path) -> Result<Vec<String>, TableError> {
+    let format = TableFormat::from_path(path)?;
+    // Every reader answers a request for a column the table lacks with the columns it has.
+    let probe = [ColumnRequest {
+        name: "\u{0}labelgen: list the columns".to_owned(),
+        column_type: None,
+    }];
+    let mut source = match open_table(path, format, &probe, &|_| String::new(), 1) {
+        Err(TableError::MissingColumn { available, .. }) => return Ok(available),
+        Err(error) => return Err(error),
+        Ok(source) => source,
+    };
+    match source.next_batch() {
+        Err(TableError::MissingColumn { available, .. }) => Ok(available),
+        Err(error) => Err(error),
+        Ok(_) => Ok(Vec::new()),
+    }
+}
+
 /// What every source needs to open.
 pub(crate) struct OpenContext<'a> {
     pub path: &'a Path,
@@ -380,6 +401,21 @@ pub(crate) fn all_texts(source: &mut dyn BatchSource, column: usize) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_names_of_every_format() {
+        let folder = tempfile::tempdir().unwrap();
+        let csv = folder.path().join("t.csv");
+        std::fs::write(&csv, "id,text,score\n1,a,2\n").unwrap();
+        assert_eq!(column_names(&csv).unwrap(), ["id", "text", "score"]);
+        let ndjson = folder.path().join("t.ndjson");
+        std::fs::write(&ndjson, "{\"b\": 1, \"a\": \"x\"}\n").unwrap();
+        let mut names = column_names(&ndjson).unwrap();
+        names.sort();
+        assert_eq!(names, ["a", "b"]);
+        let wrench = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/youtube/test.json");
+        assert_eq!(column_names(&wrench).unwrap(), ["id", "label", "text"]);
+    }
     use crate::io::table::ColumnBuilder;
 
     #[test]

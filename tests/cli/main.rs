@@ -4,4 +4,5 @@ mod analyze;
 mod apply;
 mod apply_errors;
 mod common;
+mod endmodel;
 mod model;

@@ -1,0 +1,120 @@
+//! `labelgen predict`: class probabilities for texts from a trained classifier.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use labelgen::endmodel::read_classifier;
+use labelgen::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata, write_labels};
+use labelgen::io::source::read_columns;
+use labelgen::io::table::Values;
+use labelgen::matrix::RowKeys;
+use labelgen::model::{TieBreak, hard_labels};
+
+/// Arguments of `labelgen predict`.
+#[derive(Debug, Args)]
+pub struct PredictArguments {
+    /// The classifier (from `labelgen train`).
+    model: PathBuf,
+    /// The table of texts to classify.
+    data: PathBuf,
+    /// The text column.
+    #[arg(long, default_value = "text")]
+    text_column: String,
+    /// Where to write predictions: .parquet or .csv.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// A column to carry as the row key.
+    #[arg(long)]
+    id_column: Option<String>,
+    /// Columns of the data to carry over, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    keep_columns: Vec<String>,
+    /// Seed of the tie-break between equally probable classes (hashed with the row key).
+    #[arg(long, default_value_t = 123)]
+    seed: u64,
+}
+
+pub fn run(arguments: PredictArguments) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let model = read_classifier(&arguments.model)?;
+    let mut names = vec![arguments.text_column.clone()];
+    names.extend(arguments.id_column.iter().cloned());
+    names.extend(arguments.keep_columns.iter().cloned());
+    let mut columns = read_columns(&arguments.data, &names)
+        .with_context(|| format!("reading `{}`", arguments.data.display()))?
+        .into_iter();
+    let (_, text_column) = columns.next().expect("text column requested");
+    let texts = super::train::text_values(&text_column, &arguments.text_column, &arguments.data)?;
+    let keys = match &arguments.id_column {
+        Some(name) => {
+            let (_, column) = columns.next().expect("id column requested");
+            Some((
+                name.as_str(),
+                match column.values() {
+                    Values::Int(values) => RowKeys::Int(values.clone()),
+                    _ => RowKeys::Text(
+                        (0..column.len())
+                            .map(|row| {
+                                column.text(row).map(str::to_owned).unwrap_or_else(|| {
+                                    column
+                                        .number(row)
+                                        .map(|v| v.to_string())
+                                        .unwrap_or_default()
+                                })
+                            })
+                            .collect(),
+                    ),
+                },
+            ))
+        }
+        None => None,
+    };
+    let source: Vec<_> = columns.collect();
+    let probabilities = model.predict_proba(&texts);
+    let labels = hard_labels(
+        &probabilities,
+        keys.as_ref().map(|(_, keys)| keys),
+        TieBreak::Random,
+        arguments.seed,
+    );
+    let data_hash = blake3::hash(
+        &std::fs::read(&arguments.data)
+            .with_context(|| format!("hashing `{}`", arguments.data.display()))?,
+    );
+    let metadata = LabelsMetadata {
+        kind: "predictions".to_owned(),
+        format_version: LABELS_FORMAT_VERSION,
+        labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+        classes: model.classes.clone(),
+        model_kind: "classifier".to_owned(),
+        model_training_fingerprint: model.training.labels_hash.clone().unwrap_or_default(),
+        matrix_fingerprint: data_hash.to_hex().to_string(),
+        tie_break: TieBreak::Random,
+        seed: arguments.seed,
+        filter_uncovered: false,
+    };
+    let keep = vec![true; texts.len()];
+    write_labels(
+        &arguments.output,
+        &LabelTable {
+            keys: keys.as_ref().map(|(name, keys)| (*name, keys)),
+            source: &source,
+            probabilities: &probabilities,
+            labels: &labels,
+            covered: None,
+            keep: &keep,
+            metadata: &metadata,
+        },
+    )?;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "predicted {} rows in {:.2} s ({:.0} rows/s); wrote {}",
+        texts.len(),
+        elapsed,
+        texts.len() as f64 / elapsed.max(1e-9),
+        arguments.output.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! `labelgen train`: a noise-aware text classifier on probabilistic labels.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use labelgen::endmodel::features::FeatureConfig;
+use labelgen::endmodel::{ClassWeights, TrainOptions, TrainingRows, Validation, train};
+use labelgen::io::gold::read_gold;
+use labelgen::io::labels_file::read_labels;
+use labelgen::io::source::read_columns;
+use labelgen::io::table::Column;
+
+/// Arguments of `labelgen train`.
+#[derive(Debug, Args)]
+pub struct TrainArguments {
+    /// The labels table from `labelgen label` (p_<class> columns, label, covered).
+    labels: PathBuf,
+    /// The text column to learn from.
+    #[arg(long, default_value = "text")]
+    text_column: String,
+    /// Where to write the classifier (JSON).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Validation rows with gold labels (any table labelgen reads), for model selection and
+    /// early stopping.
+    #[arg(long, value_name = "FILE")]
+    valid: Option<PathBuf>,
+    /// Gold column of --valid (class ids or names).
+    #[arg(long, default_value = "label", requires = "valid")]
+    valid_gold: String,
+    /// Text column of --valid (default: --text-column).
+    #[arg(long, requires = "valid")]
+    valid_text_column: Option<String>,
+    /// Train on the most probable class (one-hot) instead of the probabilities.
+    #[arg(long)]
+    hard: bool,
+    /// Keep the rows no LF covered (left out by default).
+    #[arg(long)]
+    include_uncovered: bool,
+    /// Class weights: `balanced`, or one weight per class (comma-separated).
+    #[arg(long, value_name = "balanced|W1,W2,..")]
+    class_weight: Option<String>,
+    /// L2 strength (default 1/n; with --valid the best of 0.1/n, 1/n, 10/n).
+    #[arg(long)]
+    l2: Option<f64>,
+    /// L-BFGS iteration limit.
+    #[arg(long, default_value_t = 200)]
+    max_iterations: u64,
+    /// Feature buckets: 2^BITS.
+    #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u32).range(8..=24))]
+    hash_bits: u32,
+    /// Word n-grams from 1 to N.
+    #[arg(long, default_value_t = 2)]
+    word_ngrams: usize,
+    /// Character n-grams inside words, as MIN-MAX (for example 3-5).
+    #[arg(long, value_name = "MIN-MAX", value_parser = parse_range)]
+    char_ngrams: Option<(usize, usize)>,
+    /// Raw term counts instead of 1 + ln(count).
+    #[arg(long)]
+    raw_tf: bool,
+}
+
+fn parse_range(text: &str) -> Result<(usize, usize), String> {
+    let (low, high) = text
+        .split_once('-')
+        .ok_or_else(|| format!("expected MIN-MAX, got `{text}`"))?;
+    let low: usize = low
+        .parse()
+        .map_err(|_| format!("`{low}` is not a number"))?;
+    let high: usize = high
+        .parse()
+        .map_err(|_| format!("`{high}` is not a number"))?;
+    if low == 0 || low > high {
+        return Err(format!("need 1 <= MIN <= MAX, got {low}-{high}"));
+    }
+    Ok((low, high))
+}
+
+/// Text of every row of `column` (named `name` in `path`), refusing non-text columns.
+pub(crate) fn text_values(
+    column: &Column,
+    name: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<String>> {
+    if column.column_type() != labelgen::io::table::ColumnType::Text {
+        anyhow::bail!(
+            "column `{name}` of `{}` is {}, not text",
+            path.display(),
+            column.column_type()
+        );
+    }
+    Ok((0..column.len())
+        .map(|row| column.text(row).unwrap_or_default().to_owned())
+        .collect())
+}
+
+pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let table = read_labels(
+        &arguments.labels,
+        std::slice::from_ref(&arguments.text_column),
+    )?;
+    let texts = text_values(
+        &table.columns[0].1,
+        &arguments.text_column,
+        &arguments.labels,
+    )?;
+    let keep: Vec<bool> = match (&table.covered, arguments.include_uncovered) {
+        (Some(covered), false) => covered.clone(),
+        _ => vec![true; texts.len()],
+    };
+    let class_weights = match arguments.class_weight.as_deref() {
+        None => ClassWeights::None,
+        Some("balanced") => ClassWeights::Balanced,
+        Some(list) => ClassWeights::Given(
+            list.split(',')
+                .map(|weight| {
+                    weight
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|w| *w >= 0.0)
+                        .with_context(|| {
+                            format!("--class-weight: `{weight}` is not a non-negative number")
+                        })
+                })
+                .collect::<anyhow::Result<_>>()?,
+        ),
+    };
+    let options = TrainOptions {
+        features: FeatureConfig {
+            hash_bits: arguments.hash_bits,
+            word_ngrams: arguments.word_ngrams,
+            char_ngrams: arguments.char_ngrams,
+            sublinear_tf: !arguments.raw_tf,
+        },
+        l2: arguments.l2,
+        max_iterations: arguments.max_iterations,
+        class_weights,
+        ..TrainOptions::default()
+    };
+    let validation_data = match &arguments.valid {
+        Some(path) => {
+            let column = arguments
+                .valid_text_column
+                .clone()
+                .unwrap_or_else(|| arguments.text_column.clone());
+            let read = read_columns(path, std::slice::from_ref(&column))
+                .with_context(|| format!("reading --valid `{}`", path.display()))?;
+            let valid_texts = text_values(&read[0].1, &column, path)?;
+            let spec = format!("{}:{}", path.display(), arguments.valid_gold);
+            let gold = read_gold(&spec, &table.classes)?;
+            if gold.iter().all(|label| *label < 0) {
+                anyhow::bail!("--valid `{}` has no known gold label", path.display());
+            }
+            Some((valid_texts, gold))
+        }
+        None => None,
+    };
+    let validation = validation_data.as_ref().map(|(texts, gold)| Validation {
+        texts: texts.as_slice(),
+        gold: gold.as_slice(),
+    });
+    let rows = TrainingRows {
+        texts: &texts,
+        targets: &table.probabilities,
+        keep: &keep,
+        hard: arguments.hard,
+    };
+    let mut model = train(&rows, &table.classes, &options, validation.as_ref())
+        .with_context(|| format!("training on `{}`", arguments.labels.display()))?;
+    let bytes = std::fs::read(&arguments.labels)
+        .with_context(|| format!("hashing `{}`", arguments.labels.display()))?;
+    model.training.labels_hash = Some(blake3::hash(&bytes).to_hex().to_string());
+    model.write(&arguments.output)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let info = &model.training;
+    println!(
+        "trained on {} rows ({} targets; {} uncovered rows left out), classes {}",
+        info.rows,
+        info.targets,
+        info.excluded_uncovered,
+        model.classes.join(", ")
+    );
+    println!(
+        "L2 {:.3e}; {} L-BFGS iterations, {}; objective {:.6}",
+        info.l2,
+        info.report.iterations,
+        if info.report.converged {
+            "converged"
+        } else {
+            "stopped at the limit or early"
+        },
+        info.report.objective
+    );
+    if !info.validation.is_empty() {
+        println!("validation (model selection and early stopping):");
+        println!(
+            "{:>12} {:>10} {:>9} {:>9}",
+            "L2", "iterations", "accuracy", "macro-F1"
+        );
+        for candidate in &info.validation {
+            let chosen = if candidate.l2 == info.l2 {
+                "  <- chosen"
+            } else {
+                ""
+            };
+            println!(
+                "{:>12.3e} {:>10} {:>9.4} {:>9.4}{chosen}",
+                candidate.l2, candidate.iterations, candidate.accuracy, candidate.macro_f1
+            );
+        }
+    }
+    println!(
+        "{} nonzero feature weights; {:.2} s ({:.0} rows/s); wrote {}",
+        model.weights.len(),
+        elapsed,
+        texts.len() as f64 / elapsed.max(1e-9),
+        arguments.output.display()
+    );
+    Ok(())
+}
