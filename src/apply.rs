@@ -137,7 +137,13 @@ pub fn apply(
     if let (Some(name), Some(keys)) = (&options.id_column, keys) {
         matrix = matrix.with_row_keys(name.clone(), keys.finish())?;
     }
-    Ok(matrix.with_provenance(provenance(set, data, data_hash, &options.column_map)))
+    Ok(matrix.with_provenance(provenance(
+        set.classes(),
+        set.lfs(),
+        data,
+        data_hash,
+        &options.column_map,
+    )))
 }
 
 /// Apply every LF of `set` to one in-memory batch whose columns are `plan.requests`, in order;
@@ -286,8 +292,11 @@ impl KeyCollector {
     }
 }
 
-fn provenance(
-    set: &LfSet,
+/// What made a matrix: labelgen's version, the data file and its hash, the column map, the LFs,
+/// and a fingerprint over all of them (LFs in name order).
+pub fn provenance(
+    classes: &[String],
+    lfs: &[crate::lf::LfInfo],
     data: &Path,
     data_hash: blake3::Hash,
     column_map: &BTreeMap<String, String>,
@@ -295,7 +304,7 @@ fn provenance(
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"labelgen label matrix\0");
     hasher.update(data_hash.as_bytes());
-    for class in set.classes() {
+    for class in classes {
         hasher.update(class.as_bytes()).update(b"\0");
     }
     for (column, target) in column_map {
@@ -305,7 +314,7 @@ fn provenance(
             .update(target.as_bytes())
             .update(b"\0");
     }
-    let mut by_name: Vec<_> = set.lfs().iter().collect();
+    let mut by_name: Vec<_> = lfs.iter().collect();
     by_name.sort_by(|left, right| left.name.cmp(&right.name));
     for info in by_name {
         hasher
@@ -319,6 +328,6 @@ fn provenance(
         data_hash: data_hash.to_hex().to_string(),
         column_map: column_map.clone(),
         fingerprint: hasher.finalize().to_hex().to_string(),
-        lfs: set.lfs().to_vec(),
+        lfs: lfs.to_vec(),
     }
 }

@@ -43,6 +43,7 @@ pub mod lf;
 pub mod matrix;
 pub mod metrics;
 pub mod model;
+pub mod pipeline;
 pub mod report;
 pub mod stats;
 

@@ -7,6 +7,7 @@ mod fit;
 mod label;
 mod predict;
 mod progress;
+mod run;
 mod score;
 mod train;
 
@@ -38,6 +39,14 @@ enum Command {
     Predict(predict::PredictArguments),
     /// Score predictions against gold labels: accuracy, macro-F1, per class.
     Evaluate(evaluate::EvaluateArguments),
+    /// Run every stage of a project file, reusing what is unchanged.
+    Run(run::RunArguments),
+    /// List past runs, or diff two of them.
+    Runs(run::RunsArguments),
+    /// Fit every label model on train and rank them on the dev gold labels.
+    Compare(run::CompareArguments),
+    /// Create a project: labelgen.toml, an LF file, sample data and a plugin crate.
+    Init(run::InitArguments),
 }
 
 /// Run the chosen subcommand.
@@ -51,6 +60,10 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
         Command::Train(arguments) => train::run(arguments),
         Command::Predict(arguments) => predict::run(arguments),
         Command::Evaluate(arguments) => evaluate::run(arguments),
+        Command::Run(arguments) => run::run(arguments),
+        Command::Runs(arguments) => run::runs(arguments),
+        Command::Compare(arguments) => run::compare(arguments),
+        Command::Init(arguments) => run::init(arguments),
     }
 }
 

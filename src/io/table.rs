@@ -172,7 +172,7 @@ impl ColumnBuilder {
     }
 
     fn push_validity(&mut self, valid: bool) {
-        if self.len % 8 == 0 {
+        if self.len.is_multiple_of(8) {
             self.validity.push(0);
         }
         if valid {
@@ -258,13 +258,13 @@ impl ColumnBuilder {
             (Values::Bool(values), Values::Bool(more)) => values.extend_from_slice(&more),
             _ => unreachable!("append of builders of different types"),
         }
-        if self.len % 8 == 0 && !other.has_null {
+        if self.len.is_multiple_of(8) && !other.has_null {
             // Aligned and all valid: whole bytes.
             self.validity
                 .extend(std::iter::repeat_n(0xff, other.len.div_ceil(8)));
             self.len += other.len;
             if let Some(last) = self.validity.last_mut()
-                && self.len % 8 != 0
+                && !self.len.is_multiple_of(8)
             {
                 *last &= (1u8 << (self.len % 8)) - 1;
             }

@@ -227,6 +227,23 @@ impl LfSet {
     /// Load every source, in order: the matrix has their LFs as columns in that order (and, in a
     /// source, in definition order).
     pub fn load(sources: &[LfSource]) -> Result<LfSet, LfError> {
+        Self::load_filtered(sources, None)
+    }
+
+    /// Load only the LFs named in `wanted` (for re-applying just the LFs that changed): TOML
+    /// LFs one by one, plugins whole (all of a plugin's LFs change together, with its library).
+    /// Column order is as in [`LfSet::load`], with the other LFs left out.
+    pub fn load_only(
+        sources: &[LfSource],
+        wanted: &std::collections::BTreeSet<String>,
+    ) -> Result<LfSet, LfError> {
+        Self::load_filtered(sources, Some(wanted))
+    }
+
+    fn load_filtered(
+        sources: &[LfSource],
+        wanted: Option<&std::collections::BTreeSet<String>>,
+    ) -> Result<LfSet, LfError> {
         let mut classes: Option<(PathBuf, Vec<String>)> = None;
         let mut declared = Vec::new();
         let mut plugins = Vec::new();
@@ -234,7 +251,12 @@ impl LfSet {
         for source in sources {
             let (path, source_classes) = match source {
                 LfSource::Declarative(path) => {
-                    let file = declarative::LfFile::read(path)?;
+                    let mut file = declarative::LfFile::read(path)?;
+                    if let Some(wanted) = wanted {
+                        file.infos.retain(|info| wanted.contains(&info.name));
+                        file.definitions
+                            .retain(|definition| wanted.contains(&definition.info.name));
+                    }
                     let source_classes = file.classes.clone();
                     lfs.extend(file.infos.iter().cloned());
                     declared.push(file);
@@ -243,8 +265,13 @@ impl LfSet {
                 LfSource::Plugin(path) => {
                     let loaded = plugin::LoadedPlugin::load(path)?;
                     let source_classes = loaded.classes.clone();
-                    lfs.extend(loaded.infos.iter().cloned());
-                    plugins.push(loaded);
+                    let needed = wanted.is_none_or(|wanted| {
+                        loaded.infos.iter().any(|info| wanted.contains(&info.name))
+                    });
+                    if needed {
+                        lfs.extend(loaded.infos.iter().cloned());
+                        plugins.push(loaded);
+                    }
                     (path, source_classes)
                 }
             };

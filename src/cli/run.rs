@@ -1,0 +1,335 @@
+//! `labelgen run`, `runs`, `runs diff`, `compare` and `init`: the pipeline of a project file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use labelgen::pipeline::config::Project;
+use labelgen::pipeline::manifest::{
+    Manifest, StageRecord, changes, list_runs, metric, metric_deltas,
+};
+use labelgen::pipeline::{Events, runs_dir};
+
+/// Arguments of `labelgen run`.
+#[derive(Debug, Args)]
+pub struct RunArguments {
+    /// The project file.
+    #[arg(default_value = "labelgen.toml")]
+    project: PathBuf,
+}
+
+/// Arguments of `labelgen runs`.
+#[derive(Debug, Args)]
+pub struct RunsArguments {
+    /// The project file.
+    #[arg(long, default_value = "labelgen.toml")]
+    project: PathBuf,
+    #[command(subcommand)]
+    command: Option<RunsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// What differs between two runs: data, LFs, settings, and the metric deltas.
+    Diff {
+        /// The older run (an id, or a unique prefix of one).
+        a: String,
+        /// The newer run.
+        b: String,
+    },
+}
+
+/// Arguments of `labelgen compare`.
+#[derive(Debug, Args)]
+pub struct CompareArguments {
+    /// The project file.
+    #[arg(default_value = "labelgen.toml")]
+    project: PathBuf,
+}
+
+/// Arguments of `labelgen init`.
+#[derive(Debug, Args)]
+pub struct InitArguments {
+    /// The folder to create.
+    folder: PathBuf,
+}
+
+struct Printer;
+
+impl Events for Printer {
+    fn stage(&self, record: &StageRecord) {
+        eprintln!(
+            "  {:<14} {:>8.2} s  {:<8} {}",
+            record.name, record.seconds, record.cache, record.detail
+        );
+    }
+}
+
+fn read_project(path: &Path) -> anyhow::Result<Project> {
+    Ok(Project::read(path)?)
+}
+
+fn score_cell(manifest: &Manifest, split: &str, method: &str) -> String {
+    match (
+        metric(manifest, split, method, "accuracy"),
+        metric(manifest, split, method, "macro_f1"),
+    ) {
+        (Some(accuracy), Some(f1)) => format!("{accuracy:.4} / {f1:.4}"),
+        _ => "-".to_owned(),
+    }
+}
+
+/// The summary table of a run: scores of majority vote, the label model and the end model.
+fn summary_table(manifest: &Manifest) -> String {
+    let splits: Vec<&str> = ["dev", "test"]
+        .into_iter()
+        .filter(|split| manifest.metrics.get(*split).is_some())
+        .collect();
+    if splits.is_empty() {
+        return "no dev or test split with gold labels: nothing to score\n".to_owned();
+    }
+    let model = manifest.options["label_model"]["model"]
+        .as_str()
+        .unwrap_or("?");
+    let mut out = format!("{:<28}", "accuracy / macro-F1");
+    for split in &splits {
+        out.push_str(&format!(" {split:>17}"));
+    }
+    out.push('\n');
+    let mut rows = vec![
+        ("majority vote".to_owned(), "majority_vote"),
+        (format!("label model ({model})"), "label_model"),
+    ];
+    if manifest
+        .options
+        .get("end_model")
+        .is_some_and(|end| !end.is_null())
+    {
+        rows.push(("end model (classifier)".to_owned(), "end_model"));
+    }
+    for (title, method) in rows {
+        out.push_str(&format!("{title:<28}"));
+        for split in &splits {
+            out.push_str(&format!(" {:>17}", score_cell(manifest, split, method)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn run(arguments: RunArguments) -> anyhow::Result<()> {
+    let project = read_project(&arguments.project)?;
+    eprintln!("labelgen run: {}", project.file.display());
+    let result = labelgen::pipeline::run(&project, &Printer)?;
+    let manifest = &result.manifest;
+    if manifest.nothing_changed {
+        println!("nothing changed: every stage came from the cache (inputs hashed only)");
+    }
+    if manifest.damaged_cache_entries_rebuilt {
+        println!("warning: damaged cache entries were found and rebuilt");
+    }
+    print!("{}", summary_table(manifest));
+    println!(
+        "run {} in {:.2} s -> {}",
+        manifest.run_id,
+        manifest.seconds,
+        result.dir.display()
+    );
+    Ok(())
+}
+
+fn find<'a>(manifests: &'a [Manifest], id: &str) -> anyhow::Result<&'a Manifest> {
+    let found: Vec<&Manifest> = manifests
+        .iter()
+        .filter(|m| m.run_id.starts_with(id))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => anyhow::bail!("no run `{id}`; `labelgen runs` lists them"),
+        _ => anyhow::bail!("`{id}` matches {} runs; give more of the id", found.len()),
+    }
+}
+
+pub fn runs(arguments: RunsArguments) -> anyhow::Result<()> {
+    let project = read_project(&arguments.project)?;
+    let manifests = list_runs(&runs_dir(&project));
+    match arguments.command {
+        None => {
+            if manifests.is_empty() {
+                println!("no runs yet: `labelgen run` makes one");
+                return Ok(());
+            }
+            println!(
+                "{:<23} {:<20} {:>8} {:>10} {:>10}  changes",
+                "run", "started", "seconds", "LM test", "end test"
+            );
+            for (index, manifest) in manifests.iter().enumerate() {
+                let what = match index {
+                    0 => "first run".to_owned(),
+                    _ => {
+                        let lines = changes(&manifests[index - 1], manifest);
+                        if lines.is_empty() {
+                            "nothing".to_owned()
+                        } else {
+                            lines.join("; ")
+                        }
+                    }
+                };
+                let cell = |method: &str| {
+                    metric(manifest, "test", method, "accuracy")
+                        .map_or("-".to_owned(), |value| format!("{value:.4}"))
+                };
+                println!(
+                    "{:<23} {:<20} {:>8.2} {:>10} {:>10}  {what}",
+                    manifest.run_id,
+                    manifest.started,
+                    manifest.seconds,
+                    cell("label_model"),
+                    cell("end_model")
+                );
+            }
+        }
+        Some(RunsCommand::Diff { a, b }) => {
+            let (old, new) = (find(&manifests, &a)?, find(&manifests, &b)?);
+            println!("{} -> {}", old.run_id, new.run_id);
+            let lines = changes(old, new);
+            if lines.is_empty() {
+                println!("same data, LFs and settings");
+            }
+            for line in lines {
+                println!("  {line}");
+            }
+            println!("metrics:");
+            for (name, before, after) in metric_deltas(old, new) {
+                let show = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.4}"));
+                let delta = match (before, after) {
+                    (Some(x), Some(y)) => format!("{:+.4}", y - x),
+                    _ => String::new(),
+                };
+                println!(
+                    "  {name:<32} {:>8} -> {:>8} {delta:>8}",
+                    show(before),
+                    show(after)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn compare(arguments: CompareArguments) -> anyhow::Result<()> {
+    let mut project = read_project(&arguments.project)?;
+    anyhow::ensure!(
+        project.settings.data.dev.is_some(),
+        "`labelgen compare` ranks label models on dev gold labels: add [data.dev] to `{}`",
+        project.file.display()
+    );
+    project.settings.label_model.model = "auto".to_owned();
+    project.settings.end_model = None;
+    let result = labelgen::pipeline::run(&project, &Printer)?;
+    let selection = result.dir.join("model_selection.json");
+    let text = std::fs::read_to_string(&selection)
+        .with_context(|| format!("reading `{}`", selection.display()))?;
+    let selection: serde_json::Value = serde_json::from_str(&text)?;
+    let mut candidates: Vec<&serde_json::Value> = selection["candidates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let rank = |candidate: &serde_json::Value| {
+        (
+            candidate["dev"]["accuracy"].as_f64().unwrap_or(0.0),
+            candidate["dev"]["macro_f1"].as_f64().unwrap_or(0.0),
+        )
+    };
+    candidates.sort_by(|x, y| {
+        rank(y)
+            .partial_cmp(&rank(x))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    println!(
+        "{:<4} {:<12} {:>9} {:>9} {:>12} {:>12}",
+        "rank", "model", "dev acc", "dev F1", "covered acc", "covered F1"
+    );
+    for (index, candidate) in candidates.iter().enumerate() {
+        let dev = &candidate["dev"];
+        println!(
+            "{:<4} {:<12} {:>9.4} {:>9.4} {:>12.4} {:>12.4}",
+            index + 1,
+            candidate["model"].as_str().unwrap_or("?"),
+            dev["accuracy"].as_f64().unwrap_or(0.0),
+            dev["macro_f1"].as_f64().unwrap_or(0.0),
+            dev["covered_accuracy"].as_f64().unwrap_or(0.0),
+            dev["covered_macro_f1"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!(
+        "(fitted on train, scored on dev with random tie-breaks; run {})",
+        result.manifest.run_id
+    );
+    Ok(())
+}
+
+pub fn init(arguments: InitArguments) -> anyhow::Result<()> {
+    let folder = &arguments.folder;
+    anyhow::ensure!(
+        !folder.join("labelgen.toml").exists(),
+        "`{}` already has a labelgen.toml",
+        folder.display()
+    );
+    let name = folder
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "project".to_owned());
+    let crate_name = name
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        .to_lowercase();
+    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("labeling_functions/sdk");
+    let files: Vec<(PathBuf, String)> = vec![
+        (
+            PathBuf::from("labelgen.toml"),
+            labelgen::pipeline::scaffold::project_file(&name),
+        ),
+        (
+            PathBuf::from("lfs.toml"),
+            labelgen::pipeline::scaffold::LF_FILE.to_owned(),
+        ),
+        (
+            PathBuf::from("data/train.csv"),
+            labelgen::pipeline::scaffold::TRAIN.to_owned(),
+        ),
+        (
+            PathBuf::from("data/dev.csv"),
+            labelgen::pipeline::scaffold::DEV.to_owned(),
+        ),
+        (
+            PathBuf::from("plugin/Cargo.toml"),
+            labelgen::pipeline::scaffold::plugin_manifest(&crate_name, &sdk),
+        ),
+        (
+            PathBuf::from("plugin/src/lib.rs"),
+            labelgen::pipeline::scaffold::PLUGIN_SOURCE.to_owned(),
+        ),
+        (
+            PathBuf::from(".gitignore"),
+            "/runs/\n/.labelgen/\n/plugin/target/\n".to_owned(),
+        ),
+    ];
+    for (relative, content) in &files {
+        let path = folder.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating `{}`", parent.display()))?;
+        }
+        std::fs::write(&path, content).with_context(|| format!("writing `{}`", path.display()))?;
+    }
+    println!("created {} with:", folder.display());
+    for (relative, _) in &files {
+        println!("  {}", relative.display());
+    }
+    println!(
+        "next: cd {} && labelgen run   (the plugin crate under plugin/ is listed, commented out, in labelgen.toml)",
+        folder.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! The project file, `labelgen.toml`: data splits, LF sources, the label model, the end model,
+//! output folder and seed. Unknown keys and wrong types are errors naming the key and line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Errors reading the project file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read project file `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or keys and types wrong.
+    #[error("`{path}`: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line (from the TOML parser).
+        message: String,
+    },
+}
+
+/// `[project]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSection {
+    /// A name for the project.
+    pub name: String,
+    /// Seed of every random choice (tie-breaks).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Where runs go, relative to the project file (default `runs`).
+    #[serde(default = "default_output")]
+    pub output: PathBuf,
+}
+
+fn default_seed() -> u64 {
+    123
+}
+
+fn default_output() -> PathBuf {
+    PathBuf::from("runs")
+}
+
+fn default_text() -> String {
+    "text".to_owned()
+}
+
+/// A split with gold labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoldSplit {
+    /// The table.
+    pub path: PathBuf,
+    /// Its gold-label column (class ids or names).
+    #[serde(default = "default_gold")]
+    pub gold: String,
+}
+
+fn default_gold() -> String {
+    "label".to_owned()
+}
+
+/// `[data]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// The unlabeled training table (any gold labels in it are not used).
+    pub train: PathBuf,
+    /// Development split with gold labels: model choice, analysis.
+    pub dev: Option<GoldSplit>,
+    /// Test split with gold labels: final scores.
+    pub test: Option<GoldSplit>,
+    /// The text column the end model learns from.
+    #[serde(default = "default_text")]
+    pub text_column: String,
+    /// A column carried as the row key.
+    pub id_column: Option<String>,
+    /// LF column name -> data column name.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}
+
+/// `[lfs]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LfsSection {
+    /// Declarative LF files.
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+    /// Plugin crates (folders with a Cargo.toml), built with `cargo build --release`.
+    #[serde(default)]
+    pub plugins: Vec<PathBuf>,
+}
+
+/// `[label_model]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelModelSection {
+    /// `generative`, `majority`, `dawid-skene`, `snorkel`, or `auto` (the best on dev gold).
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// L2 strength.
+    pub l2: Option<f64>,
+    /// Iteration limit.
+    pub max_iterations: Option<usize>,
+    /// Convergence tolerance.
+    pub tolerance: Option<f64>,
+    /// `uniform`, `estimated`, or comma-separated probabilities.
+    pub class_balance: Option<String>,
+}
+
+fn default_model() -> String {
+    "generative".to_owned()
+}
+
+impl Default for LabelModelSection {
+    fn default() -> Self {
+        LabelModelSection {
+            model: default_model(),
+            l2: None,
+            max_iterations: None,
+            tolerance: None,
+            class_balance: None,
+        }
+    }
+}
+
+/// `[end_model]`: a classifier trained on the probabilistic labels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndModelSection {
+    /// Word n-grams from 1 to this.
+    #[serde(default = "default_word_ngrams")]
+    pub word_ngrams: usize,
+    /// Character n-gram lengths `[min, max]`.
+    pub char_ngrams: Option<[usize; 2]>,
+    /// Feature buckets: 2^hash_bits.
+    #[serde(default = "default_hash_bits")]
+    pub hash_bits: u32,
+    /// L2 strength (default 1/n).
+    pub l2: Option<f64>,
+    /// L-BFGS iteration limit.
+    #[serde(default = "default_iterations")]
+    pub max_iterations: u64,
+    /// Train on one-hot labels.
+    #[serde(default)]
+    pub hard: bool,
+    /// Keep rows no LF covered.
+    #[serde(default)]
+    pub include_uncovered: bool,
+    /// `balanced`, or one weight per class.
+    pub class_weight: Option<ClassWeightSetting>,
+}
+
+/// Class weights as written in the project file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ClassWeightSetting {
+    /// `"balanced"`.
+    Named(String),
+    /// One weight per class.
+    Weights(Vec<f64>),
+}
+
+fn default_word_ngrams() -> usize {
+    2
+}
+
+fn default_hash_bits() -> u32 {
+    18
+}
+
+fn default_iterations() -> u64 {
+    200
+}
+
+/// The whole project file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    /// `[project]`.
+    pub project: ProjectSection,
+    /// `[data]`.
+    pub data: DataSection,
+    /// `[lfs]`.
+    #[serde(default)]
+    pub lfs: LfsSection,
+    /// `[label_model]`.
+    #[serde(default)]
+    pub label_model: LabelModelSection,
+    /// `[end_model]`, if the pipeline trains one.
+    pub end_model: Option<EndModelSection>,
+}
+
+/// A project: its file, folder and settings (paths resolved against the folder).
+#[derive(Clone, Debug)]
+pub struct Project {
+    /// The project file.
+    pub file: PathBuf,
+    /// Its folder.
+    pub root: PathBuf,
+    /// The settings, paths relative to `root` as written.
+    pub settings: ProjectFile,
+}
+
+impl Project {
+    /// Read and check the project file at `path`.
+    pub fn read(path: &Path) -> Result<Project, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let settings: ProjectFile =
+            toml::from_str(&text).map_err(|error| invalid(error.to_string().trim().to_owned()))?;
+        let models = ["auto", "generative", "majority", "dawid-skene", "snorkel"];
+        if !models.contains(&settings.label_model.model.as_str()) {
+            return Err(invalid(format!(
+                "[label_model] model = \"{}\": expected one of {}",
+                settings.label_model.model,
+                models.join(", ")
+            )));
+        }
+        if settings.label_model.model == "auto" && settings.data.dev.is_none() {
+            return Err(invalid(
+                "[label_model] model = \"auto\" picks the best model on dev gold labels: add [data.dev]".to_owned(),
+            ));
+        }
+        if settings.lfs.files.is_empty() && settings.lfs.plugins.is_empty() {
+            return Err(invalid(
+                "[lfs] lists no LF files and no plugin crates".to_owned(),
+            ));
+        }
+        if let Some(ClassWeightSetting::Named(name)) = settings
+            .end_model
+            .as_ref()
+            .and_then(|end| end.class_weight.as_ref())
+            && name != "balanced"
+        {
+            return Err(invalid(format!(
+                "[end_model] class_weight = \"{name}\": expected \"balanced\" or a list of numbers"
+            )));
+        }
+        let root = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_owned();
+        Ok(Project {
+            file: path.to_owned(),
+            root,
+            settings,
+        })
+    }
+
+    /// `relative` resolved against the project folder.
+    pub fn path(&self, relative: &Path) -> PathBuf {
+        self.root.join(relative)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Project, ConfigError> {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("labelgen.toml");
+        std::fs::write(&path, text).unwrap();
+        Project::read(&path)
+    }
+
+    const MINIMAL: &str =
+        "[project]\nname = \"p\"\n[data]\ntrain = \"t.csv\"\n[lfs]\nfiles = [\"l.toml\"]\n";
+
+    #[test]
+    fn defaults_fill_in() {
+        let project = read(MINIMAL).unwrap();
+        assert_eq!(project.settings.project.seed, 123);
+        assert_eq!(project.settings.label_model.model, "generative");
+        assert_eq!(project.settings.data.text_column, "text");
+        assert!(project.settings.end_model.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_key_and_line() {
+        let error = read(&format!("{MINIMAL}[label_model]\nmodle = \"x\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 8") && error.contains("unknown field `modle`"),
+            "{error}"
+        );
+        let error = read(&MINIMAL.replace("name = \"p\"", "name = \"p\"\nseed = \"x\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("line 3") && error.contains("seed"),
+            "{error}"
+        );
+        let error = read(&format!("{MINIMAL}[label_model]\nmodel = \"best\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("model = \"best\": expected one of auto"),
+            "{error}"
+        );
+        let error = read(&format!("{MINIMAL}[label_model]\nmodel = \"auto\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("add [data.dev]"), "{error}");
+    }
+}

@@ -1,0 +1,226 @@
+//! The run manifest (`<output>/<run-id>/manifest.json`) and what `labelgen runs` reads of it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the manifest format.
+pub const MANIFEST_FORMAT_VERSION: u32 = 1;
+
+/// An input file and its hash.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// What it is (`data.train`, `lfs.file`, `lfs.plugin`, ...).
+    pub role: String,
+    /// Its path.
+    pub path: String,
+    /// BLAKE3 (hex) of its content (for plugins: of the sources and of the library).
+    pub hash: String,
+}
+
+/// One LF of the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LfRecord {
+    /// Its name.
+    pub name: String,
+    /// Where it came from.
+    pub origin: String,
+    /// Its fingerprint (TOML definition, or plugin library and name).
+    pub fingerprint: String,
+}
+
+/// One stage of the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageRecord {
+    /// The stage.
+    pub name: String,
+    /// Wall seconds.
+    pub seconds: f64,
+    /// `hit`, `miss`, `partial` or `-` (not cached).
+    pub cache: String,
+    /// More about it.
+    pub detail: String,
+}
+
+/// An output of the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputRecord {
+    /// Its name in the run folder.
+    pub path: String,
+    /// BLAKE3 (hex).
+    pub hash: String,
+}
+
+/// Everything about one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`MANIFEST_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The run id (also its folder name).
+    pub run_id: String,
+    /// When it started (UTC).
+    pub started: String,
+    /// Wall seconds.
+    pub seconds: f64,
+    /// labelgen's version.
+    pub labelgen_version: String,
+    /// The project file.
+    pub project: String,
+    /// The seed.
+    pub seed: u64,
+    /// Input files and hashes.
+    pub inputs: Vec<InputRecord>,
+    /// The LFs and their fingerprints.
+    pub lfs: Vec<LfRecord>,
+    /// The project settings.
+    pub options: serde_json::Value,
+    /// Per stage: time and cache.
+    pub stages: Vec<StageRecord>,
+    /// True when every stage came from the cache.
+    pub nothing_changed: bool,
+    /// True when a damaged cache entry was found and rebuilt.
+    pub damaged_cache_entries_rebuilt: bool,
+    /// Scores per gold split (`dev`, `test`): label model, majority vote, end model.
+    pub metrics: serde_json::Value,
+    /// Output files and hashes.
+    pub outputs: Vec<OutputRecord>,
+}
+
+/// Every complete run under `runs` (folders with a manifest; partial runs are skipped), oldest
+/// first.
+pub fn list_runs(runs: &Path) -> Vec<Manifest> {
+    let mut manifests: Vec<Manifest> = std::fs::read_dir(runs)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|item| !item.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|item| std::fs::read(item.path().join("manifest.json")).ok())
+        .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+        .collect();
+    manifests.sort_by(|a, b| a.run_id.cmp(&b.run_id));
+    manifests
+}
+
+/// A score from the metrics: `split.method.field` (for example `test.end_model.accuracy`).
+pub fn metric(manifest: &Manifest, split: &str, method: &str, field: &str) -> Option<f64> {
+    manifest
+        .metrics
+        .get(split)?
+        .get(method)?
+        .get(field)?
+        .as_f64()
+}
+
+/// What differs between two runs, as lines of text.
+pub fn changes(old: &Manifest, new: &Manifest) -> Vec<String> {
+    let mut lines = Vec::new();
+    for input in &new.inputs {
+        match old
+            .inputs
+            .iter()
+            .find(|o| o.role == input.role && o.path == input.path)
+        {
+            None => lines.push(format!("input added: {} `{}`", input.role, input.path)),
+            Some(o) if o.hash != input.hash => {
+                lines.push(format!("input changed: {} `{}`", input.role, input.path))
+            }
+            Some(_) => {}
+        }
+    }
+    for input in &old.inputs {
+        if !new
+            .inputs
+            .iter()
+            .any(|n| n.role == input.role && n.path == input.path)
+        {
+            lines.push(format!("input removed: {} `{}`", input.role, input.path));
+        }
+    }
+    for lf in &new.lfs {
+        match old.lfs.iter().find(|o| o.name == lf.name) {
+            None => lines.push(format!("LF added: {}", lf.name)),
+            Some(o) if o.fingerprint != lf.fingerprint => {
+                lines.push(format!("LF changed: {}", lf.name))
+            }
+            Some(_) => {}
+        }
+    }
+    for lf in &old.lfs {
+        if !new.lfs.iter().any(|n| n.name == lf.name) {
+            lines.push(format!("LF removed: {}", lf.name));
+        }
+    }
+    let (mut old_options, mut new_options) = (Vec::new(), Vec::new());
+    flatten("", &old.options, &mut old_options);
+    flatten("", &new.options, &mut new_options);
+    for (key, value) in &new_options {
+        match old_options.iter().find(|(k, _)| k == key) {
+            None => lines.push(format!("setting added: {key} = {value}")),
+            Some((_, o)) if o != value => {
+                lines.push(format!("setting changed: {key}: {o} -> {value}"))
+            }
+            Some(_) => {}
+        }
+    }
+    for (key, value) in &old_options {
+        if !new_options.iter().any(|(k, _)| k == key) {
+            lines.push(format!("setting removed: {key} (was {value})"));
+        }
+    }
+    if old.labelgen_version != new.labelgen_version {
+        lines.push(format!(
+            "labelgen version: {} -> {}",
+            old.labelgen_version, new.labelgen_version
+        ));
+    }
+    lines
+}
+
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                let name = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten(&name, value, out);
+            }
+        }
+        serde_json::Value::Null => {}
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}
+
+/// Metric deltas between two runs: `(split.method.field, old, new)` for every score either has.
+pub fn metric_deltas(old: &Manifest, new: &Manifest) -> Vec<(String, Option<f64>, Option<f64>)> {
+    let mut names = Vec::new();
+    for manifest in [old, new] {
+        if let Some(splits) = manifest.metrics.as_object() {
+            for (split, methods) in splits {
+                for (method, fields) in methods.as_object().into_iter().flatten() {
+                    for field in ["accuracy", "macro_f1"] {
+                        if fields.get(field).is_some() {
+                            let name = format!("{split}.{method}.{field}");
+                            if !names.contains(&name) {
+                                names.push(name);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let parts: Vec<&str> = name.split('.').collect();
+            let (a, b) = (
+                metric(old, parts[0], parts[1], parts[2]),
+                metric(new, parts[0], parts[1], parts[2]),
+            );
+            (name, a, b)
+        })
+        .collect()
+}

@@ -1,0 +1,947 @@
+//! `labelgen run`: the whole pipeline of a project file, stage by stage, each stage's output
+//! cached by the hash of exactly what it depends on.
+//!
+//! Stages: build plugin crates, apply (one cache entry per LF column and split, so editing one
+//! LF re-applies only that LF), assemble the matrices, fit the label model (or pick the best
+//! on dev gold with `auto`), analyze, label, train the end model, evaluate. Every output of a
+//! run is linked under `<output>/<run-id>/` next to a `manifest.json` that records inputs and
+//! their hashes, LF fingerprints, options, timings, cache hits, metrics and output hashes.
+//!
+//! Keys include labelgen's version, so a new version never reuses an old output. A run is
+//! written to `<output>/.<run-id>.partial` and renamed when complete, so an interrupted run
+//! leaves earlier runs alone; cache entries are renamed into place whole and checked by hash
+//! when read (see [`cache`]).
+
+pub mod cache;
+pub mod config;
+pub mod manifest;
+pub mod plugins;
+pub mod scaffold;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ndarray::Array2;
+use serde_json::json;
+
+use crate::analysis::analyze;
+use crate::apply::{ApplyOptions, NoProgress, apply, provenance};
+use crate::endmodel::{
+    ClassWeights, TrainOptions, TrainingRows, features::FeatureConfig, read_classifier,
+};
+use crate::io::gold::read_gold;
+use crate::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata, write_labels};
+use crate::io::matrix_file::write_matrix;
+use crate::io::matrix_read::{ReadOptions, read_matrix};
+use crate::io::source::read_columns;
+use crate::io::table::Values;
+use crate::lf::{LfInfo, LfSet, LfSource};
+use crate::matrix::{LabelMatrix, RowKeys};
+use crate::metrics::{Scores, score};
+use crate::model::{
+    ClassBalance, FitOptions, FittedModel, ModelKind, TieBreak, fit, hard_labels, read_model,
+    write_model,
+};
+use crate::stats::PatternCounts;
+use cache::{Cache, CacheError, Entry, ProjectLock, hash_file, key};
+use config::{ClassWeightSetting, Project};
+use manifest::{InputRecord, LfRecord, Manifest, OutputRecord, StageRecord};
+
+/// Errors of a pipeline run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The project file.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The cache or the lock.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// A plugin crate could not be built.
+    #[error(transparent)]
+    Plugin(#[from] plugins::BuildError),
+    /// A stage failed.
+    #[error("stage `{stage}`: {message}")]
+    Stage {
+        /// The stage.
+        stage: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn stage_error(stage: &str) -> impl Fn(&dyn std::fmt::Display) -> PipelineError + '_ {
+    move |error| PipelineError::Stage {
+        stage: stage.to_owned(),
+        message: error.to_string(),
+    }
+}
+
+/// Receives news of a run as it goes (the CLI prints it; tests ignore it).
+pub trait Events {
+    /// A stage finished: its name, how its cache fared, seconds.
+    fn stage(&self, _record: &StageRecord) {}
+}
+
+/// Ignores events.
+pub struct Quiet;
+
+impl Events for Quiet {}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+/// Where a project keeps its cache and lock.
+pub fn state_dir(project: &Project) -> PathBuf {
+    project.root.join(".labelgen")
+}
+
+/// The runs folder of a project.
+pub fn runs_dir(project: &Project) -> PathBuf {
+    project.path(&project.settings.project.output)
+}
+
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+/// A run id: UTC time to the second, then the first 6 hex digits of a hash of the time in
+/// nanoseconds and the process id (two runs in one second still differ).
+fn run_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = now.as_secs();
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    let salt = blake3::hash(format!("{}-{}", now.as_nanos(), std::process::id()).as_bytes());
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}-{}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        &salt.to_hex()[..6]
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// The time now as RFC 3339 UTC.
+fn timestamp() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
+    let rest = seconds % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// A split of the project's data.
+struct Split {
+    name: &'static str,
+    path: PathBuf,
+    hash: String,
+    gold_column: Option<String>,
+}
+
+/// One split's matrix, assembled, with its cache key.
+struct BuiltMatrix {
+    key: String,
+    entry: Entry,
+}
+
+/// State shared by the stages of one run.
+struct Runner<'a> {
+    cache: Cache,
+    events: &'a dyn Events,
+    stages: Vec<StageRecord>,
+    outputs: Vec<(String, PathBuf)>,
+    damaged: bool,
+}
+
+impl Runner<'_> {
+    fn record(&mut self, name: &str, started: Instant, cache: &str, detail: String) {
+        let record = StageRecord {
+            name: name.to_owned(),
+            seconds: started.elapsed().as_secs_f64(),
+            cache: cache.to_owned(),
+            detail,
+        };
+        self.events.stage(&record);
+        self.stages.push(record);
+    }
+
+    /// Get `kind/key` from the cache, or build it with `produce`; returns the entry and
+    /// whether it was a hit.
+    fn cached(
+        &mut self,
+        kind: &str,
+        key: &str,
+        produce: impl FnOnce(&Path) -> Result<(), PipelineError>,
+    ) -> Result<(Entry, bool), PipelineError> {
+        let mut damaged = false;
+        let found = self.cache.get(kind, key, &mut damaged);
+        self.damaged |= damaged;
+        match found {
+            Some(entry) => Ok((entry, true)),
+            None => Ok((self.cache.put(kind, key, produce)?, false)),
+        }
+    }
+}
+
+fn model_kind(name: &str) -> ModelKind {
+    match name {
+        "majority" => ModelKind::Majority,
+        "dawid-skene" => ModelKind::DawidSkene,
+        "snorkel" => ModelKind::Snorkel,
+        _ => ModelKind::Generative,
+    }
+}
+
+fn fit_options(project: &Project) -> Result<FitOptions, PipelineError> {
+    let section = &project.settings.label_model;
+    let defaults = FitOptions::default();
+    let class_balance = match section.class_balance.as_deref() {
+        None | Some("uniform") => ClassBalance::Uniform,
+        Some("estimated") => ClassBalance::Estimated,
+        Some(list) => ClassBalance::Given(
+            list.split(',')
+                .map(|value| value.trim().parse::<f64>())
+                .collect::<Result<Vec<f64>, _>>()
+                .map_err(|_| PipelineError::Stage {
+                    stage: "fit".to_owned(),
+                    message: format!(
+                        "[label_model] class_balance = \"{list}\": expected uniform, estimated or numbers"
+                    ),
+                })?,
+        ),
+    };
+    Ok(FitOptions {
+        class_balance,
+        l2: section.l2.unwrap_or(defaults.l2),
+        max_iterations: section
+            .max_iterations
+            .map_or(defaults.max_iterations, |value| value as u64),
+        tolerance: section.tolerance.unwrap_or(defaults.tolerance),
+        seed: project.settings.project.seed,
+    })
+}
+
+/// Scores of a model's random-tie-break labels on a split's gold: all rows and covered rows.
+fn model_scores(
+    model: &FittedModel,
+    matrix: &LabelMatrix,
+    gold: &[i64],
+    seed: u64,
+) -> (Scores, Scores) {
+    let probabilities = model.predict_proba(matrix);
+    let labels = hard_labels(
+        &probabilities,
+        matrix.row_keys().map(|(_, keys)| keys),
+        TieBreak::Random,
+        seed,
+    );
+    let covered = matrix.covered();
+    let k = matrix.cardinality();
+    (
+        score(&labels, gold, k, |_| true),
+        score(&labels, gold, k, |row| covered[row]),
+    )
+}
+
+fn scores_json(all: &Scores, covered: &Scores) -> serde_json::Value {
+    json!({
+        "accuracy": all.accuracy,
+        "macro_f1": all.macro_f1,
+        "covered_accuracy": covered.accuracy,
+        "covered_macro_f1": covered.macro_f1,
+        "rows": all.rows,
+    })
+}
+
+fn read_keys(path: &Path, column: &str) -> Result<RowKeys, PipelineError> {
+    let columns = read_columns(path, &[column.to_owned()]).map_err(|e| stage_error("apply")(&e))?;
+    let column = &columns[0].1;
+    Ok(match column.values() {
+        Values::Int(values) => RowKeys::Int(values.clone()),
+        _ => RowKeys::Text(
+            (0..column.len())
+                .map(|row| {
+                    column.text(row).map(str::to_owned).unwrap_or_else(|| {
+                        column
+                            .number(row)
+                            .map(|v| v.to_string())
+                            .unwrap_or_default()
+                    })
+                })
+                .collect(),
+        ),
+    })
+}
+
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to)?;
+    }
+    Ok(())
+}
+
+/// Run every stage of `project`.
+pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, PipelineError> {
+    let started_at = timestamp();
+    let id = run_id();
+    let run_started = Instant::now();
+    let state = state_dir(project);
+    let _lock = ProjectLock::take(&state.join("lock"))?;
+    let mut runner = Runner {
+        cache: Cache::open(&state.join("cache"))?,
+        events,
+        stages: Vec::new(),
+        outputs: Vec::new(),
+        damaged: false,
+    };
+    let settings = &project.settings;
+    let seed = settings.project.seed;
+
+    // Inputs: data files and LF files, hashed.
+    let started = Instant::now();
+    let mut splits = vec![Split {
+        name: "train",
+        path: project.path(&settings.data.train),
+        hash: String::new(),
+        gold_column: None,
+    }];
+    for (name, split) in [("dev", &settings.data.dev), ("test", &settings.data.test)] {
+        if let Some(split) = split {
+            splits.push(Split {
+                name,
+                path: project.path(&split.path),
+                hash: String::new(),
+                gold_column: Some(split.gold.clone()),
+            });
+        }
+    }
+    let mut inputs = Vec::new();
+    for split in &mut splits {
+        split.hash = hash_file(&split.path).map_err(|error| PipelineError::Stage {
+            stage: "inputs".to_owned(),
+            message: format!(
+                "cannot read {} data `{}`: {error}",
+                split.name,
+                split.path.display()
+            ),
+        })?;
+        inputs.push(InputRecord {
+            role: format!("data.{}", split.name),
+            path: split.path.display().to_string(),
+            hash: split.hash.clone(),
+        });
+    }
+    let mut sources = Vec::new();
+    for file in &settings.lfs.files {
+        let path = project.path(file);
+        let hash = hash_file(&path).map_err(|error| PipelineError::Stage {
+            stage: "inputs".to_owned(),
+            message: format!("cannot read LF file `{}`: {error}", path.display()),
+        })?;
+        inputs.push(InputRecord {
+            role: "lfs.file".to_owned(),
+            path: path.display().to_string(),
+            hash,
+        });
+        sources.push(LfSource::Declarative(path));
+    }
+    runner.record(
+        "inputs",
+        started,
+        "-",
+        format!("{} files hashed", inputs.len()),
+    );
+
+    // Plugins: built when their sources changed.
+    let started = Instant::now();
+    let mut built_any = false;
+    for crate_dir in &settings.lfs.plugins {
+        let crate_dir = project.path(crate_dir);
+        let source_hash = plugins::source_hash(&crate_dir)?;
+        let plugin_key =
+            key(&json!({"kind": "plugin", "version": version(), "source": source_hash}));
+        let (entry, hit) = runner.cached("plugin", &plugin_key, |dir| {
+            let library = plugins::build(&crate_dir, &state.join("cargo-target"))?;
+            let name = library.file_name().expect("library file name");
+            std::fs::copy(&library, dir.join(name)).map_err(|e| stage_error("plugins")(&e))?;
+            Ok(())
+        })?;
+        built_any |= !hit;
+        let (name, hash) = entry.files.iter().next().expect("one library");
+        inputs.push(InputRecord {
+            role: "lfs.plugin".to_owned(),
+            path: crate_dir.display().to_string(),
+            hash: format!("source {source_hash}, library {hash}"),
+        });
+        sources.push(LfSource::Plugin(entry.file(name)));
+    }
+    if !settings.lfs.plugins.is_empty() {
+        let cache = if built_any { "miss" } else { "hit" };
+        runner.record(
+            "plugins",
+            started,
+            cache,
+            format!("{} crates", settings.lfs.plugins.len()),
+        );
+    }
+
+    let set = LfSet::load(&sources).map_err(|e| stage_error("lfs")(&e))?;
+    let classes = set.classes().to_vec();
+    let infos: Vec<LfInfo> = set.lfs().to_vec();
+    drop(set);
+
+    // Apply: one cache entry per (split, LF).
+    let column_map = &settings.data.columns;
+    let id_column = settings.data.id_column.clone();
+    let mut matrices: BTreeMap<&'static str, BuiltMatrix> = BTreeMap::new();
+    for split in &splits {
+        let started = Instant::now();
+        let column_keys: Vec<String> = infos
+            .iter()
+            .map(|info| {
+                key(&json!({
+                    "kind": "lf-column", "version": version(), "data": split.hash,
+                    "lf": info.name, "fingerprint": info.fingerprint,
+                    "columns": column_map, "classes": classes,
+                }))
+            })
+            .collect();
+        let mut entries: Vec<Option<Entry>> = Vec::with_capacity(infos.len());
+        let mut missing = BTreeSet::new();
+        for (info, column_key) in infos.iter().zip(&column_keys) {
+            let mut damaged = false;
+            let found = runner.cache.get("lf-column", column_key, &mut damaged);
+            runner.damaged |= damaged;
+            if found.is_none() {
+                missing.insert(info.name.clone());
+            }
+            entries.push(found);
+        }
+        let mut applied_keys: Option<RowKeys> = None;
+        if !missing.is_empty() {
+            let subset =
+                LfSet::load_only(&sources, &missing).map_err(|e| stage_error("apply")(&e))?;
+            let options = ApplyOptions {
+                column_map: column_map.clone(),
+                id_column: id_column.clone(),
+                ..ApplyOptions::default()
+            };
+            let applied = apply(&subset, &split.path, &options, &NoProgress)
+                .map_err(|e| stage_error("apply")(&e))?;
+            applied_keys = applied.row_keys().map(|(_, keys)| keys.clone());
+            for (index, name) in applied.lf_names().iter().enumerate() {
+                let position = infos
+                    .iter()
+                    .position(|info| &info.name == name)
+                    .expect("known LF");
+                if entries[position].is_some() {
+                    continue;
+                }
+                let column: Vec<u8> = applied
+                    .lf_votes(index)
+                    .iter()
+                    .map(|vote| *vote as u8)
+                    .collect();
+                let entry = runner.cache.put::<PipelineError>(
+                    "lf-column",
+                    &column_keys[position],
+                    |dir| {
+                        std::fs::write(dir.join("votes.i8"), &column)
+                            .map_err(|e| stage_error("apply")(&e))
+                    },
+                )?;
+                entries[position] = Some(entry);
+            }
+        }
+        let detail = format!(
+            "{}: {} of {} LF columns applied",
+            split.name,
+            missing.len(),
+            infos.len()
+        );
+        let cache = match missing.len() {
+            0 => "hit",
+            n if n == infos.len() => "miss",
+            _ => "partial",
+        };
+        runner.record(&format!("apply.{}", split.name), started, cache, detail);
+
+        // Assemble the matrix (cached by its columns).
+        let started = Instant::now();
+        let matrix_key = key(&json!({
+            "kind": "matrix", "version": version(), "columns": column_keys,
+            "id": id_column, "data": split.hash,
+        }));
+        let entries: Vec<Entry> = entries
+            .into_iter()
+            .map(|entry| entry.expect("every column"))
+            .collect();
+        let (entry, hit) = runner.cached("matrix", &matrix_key, |dir| {
+            let columns: Vec<Vec<u8>> = entries
+                .iter()
+                .map(|entry| std::fs::read(entry.file("votes.i8")))
+                .collect::<Result<_, _>>()
+                .map_err(|e| stage_error("matrix")(&e))?;
+            let n = columns.first().map_or(0, Vec::len);
+            let votes =
+                Array2::from_shape_fn((n, columns.len()), |(row, lf)| columns[lf][row] as i8);
+            let names = infos.iter().map(|info| info.name.clone()).collect();
+            let mut matrix = LabelMatrix::new(votes, names, classes.clone())
+                .map_err(|e| stage_error("matrix")(&e))?;
+            if let Some(id) = &id_column {
+                let keys = match applied_keys.take() {
+                    Some(keys) => keys,
+                    None => read_keys(&split.path, id)?,
+                };
+                matrix = matrix
+                    .with_row_keys(id.clone(), keys)
+                    .map_err(|e| stage_error("matrix")(&e))?;
+            }
+            let data_hash = blake3::Hash::from_hex(&split.hash).expect("a hex hash");
+            let matrix = matrix.with_provenance(provenance(
+                &classes,
+                &infos,
+                &split.path,
+                data_hash,
+                column_map,
+            ));
+            write_matrix(&dir.join("L.parquet"), &matrix).map_err(|e| stage_error("matrix")(&e))
+        })?;
+        runner.record(
+            &format!("matrix.{}", split.name),
+            started,
+            if hit { "hit" } else { "miss" },
+            String::new(),
+        );
+        runner
+            .outputs
+            .push((format!("L_{}.parquet", split.name), entry.file("L.parquet")));
+        matrices.insert(
+            split.name,
+            BuiltMatrix {
+                key: matrix_key,
+                entry,
+            },
+        );
+    }
+    let load = |name: &str| -> Result<LabelMatrix, PipelineError> {
+        let path = matrices[name].entry.file("L.parquet");
+        Ok(read_matrix(&path, &ReadOptions::default())
+            .map_err(|e| stage_error("matrix")(&e))?
+            .matrix)
+    };
+    let gold_of = |split: &Split| -> Result<Option<Vec<i64>>, PipelineError> {
+        match &split.gold_column {
+            Some(column) => {
+                let spec = format!("{}:{column}", split.path.display());
+                read_gold(&spec, &classes)
+                    .map(Some)
+                    .map_err(|e| stage_error("gold")(&e))
+            }
+            None => Ok(None),
+        }
+    };
+    let dev = splits.iter().find(|split| split.name == "dev");
+
+    // Fit.
+    let started = Instant::now();
+    let options = fit_options(project)?;
+    let model_name = settings.label_model.model.clone();
+    let fit_key = key(&json!({
+        "kind": "fit", "version": version(), "train": matrices["train"].key,
+        "model": model_name, "options": settings.label_model, "seed": seed,
+        "dev": dev.map(|split| (&matrices["dev"].key, &split.hash, &split.gold_column)),
+    }));
+    let (fit_entry, hit) = runner.cached("fit", &fit_key, |dir| {
+        let train = load("train")?;
+        let stats = PatternCounts::from_matrix(&train);
+        let fit_one = |kind: ModelKind| {
+            fit(kind, &stats, train.lf_names(), train.classes(), &options, train.fingerprint())
+                .map_err(|e| stage_error("fit")(&e))
+        };
+        let chosen = if model_name == "auto" {
+            let dev_split = dev.expect("auto needs dev (checked when reading the project)");
+            let dev_matrix = load("dev")?;
+            let gold = gold_of(dev_split)?.expect("dev has gold");
+            let mut candidates = Vec::new();
+            let mut best: Option<(FittedModel, (f64, f64))> = None;
+            for name in ["majority", "generative", "dawid-skene", "snorkel"] {
+                let model = fit_one(model_kind(name))?;
+                let (all, covered) = model_scores(&model, &dev_matrix, &gold, seed);
+                candidates.push(json!({"model": name, "dev": scores_json(&all, &covered)}));
+                let rank = (all.accuracy, all.macro_f1);
+                if best.as_ref().is_none_or(|(_, best_rank)| rank > *best_rank) {
+                    best = Some((model, rank));
+                }
+            }
+            let (model, _) = best.expect("four candidates");
+            let selection = json!({"chosen": format!("{:?}", model.kind()), "by": "dev accuracy, then macro-F1 (random tie-break)", "candidates": candidates});
+            std::fs::write(dir.join("selection.json"), serde_json::to_vec_pretty(&selection).expect("json"))
+                .map_err(|e| stage_error("fit")(&e))?;
+            model
+        } else {
+            fit_one(model_kind(&model_name))?
+        };
+        write_model(&dir.join("model.json"), &chosen).map_err(|e| stage_error("fit")(&e))
+    })?;
+    runner.record(
+        "fit",
+        started,
+        if hit { "hit" } else { "miss" },
+        model_name.clone(),
+    );
+    runner
+        .outputs
+        .push(("model.json".to_owned(), fit_entry.file("model.json")));
+    if fit_entry.files.contains_key("selection.json") {
+        runner.outputs.push((
+            "model_selection.json".to_owned(),
+            fit_entry.file("selection.json"),
+        ));
+    }
+    let model = || read_model(&fit_entry.file("model.json")).map_err(|e| stage_error("fit")(&e));
+
+    // Analyze: the dev split with gold when there is one, else train.
+    let started = Instant::now();
+    let analyzed = dev.unwrap_or(&splits[0]);
+    let analyze_key = key(&json!({
+        "kind": "analyze", "version": version(), "matrix": matrices[analyzed.name].key,
+        "gold": (&analyzed.hash, &analyzed.gold_column), "model": fit_key,
+    }));
+    let (analyze_entry, hit) = runner.cached("analyze", &analyze_key, |dir| {
+        let matrix = load(analyzed.name)?;
+        let gold = gold_of(analyzed)?;
+        let fitted = model()?;
+        let analysis = analyze(&matrix, gold.as_deref(), Some(&fitted))
+            .map_err(|e| stage_error("analyze")(&e))?;
+        std::fs::write(
+            dir.join("summary.json"),
+            crate::report::render_json(&analysis),
+        )
+        .map_err(|e| stage_error("analyze")(&e))?;
+        let context = crate::report::html::ReportContext {
+            matrix: format!("{} split ({})", analyzed.name, analyzed.path.display()),
+            gold: analyzed.gold_column.clone(),
+            model: Some(model_name.clone()),
+            generated_by: format!("labelgen {}", version()),
+            fingerprint: matrix.fingerprint(),
+            samples: Vec::new(),
+        };
+        std::fs::write(
+            dir.join("report.html"),
+            crate::report::html::render_html(&analysis, &context),
+        )
+        .map_err(|e| stage_error("analyze")(&e))
+    })?;
+    runner.record(
+        "analyze",
+        started,
+        if hit { "hit" } else { "miss" },
+        analyzed.name.to_owned(),
+    );
+    runner.outputs.push((
+        "lf_summary.json".to_owned(),
+        analyze_entry.file("summary.json"),
+    ));
+    runner.outputs.push((
+        "lf_report.html".to_owned(),
+        analyze_entry.file("report.html"),
+    ));
+
+    // Label the train split (with its texts when an end model follows).
+    let started = Instant::now();
+    let end = settings.end_model.clone();
+    let text_column = settings.data.text_column.clone();
+    let label_key = key(&json!({
+        "kind": "label", "version": version(), "model": fit_key,
+        "matrix": matrices["train"].key, "data": splits[0].hash,
+        "text": end.as_ref().map(|_| &text_column), "seed": seed,
+    }));
+    let (label_entry, hit) = runner.cached("label", &label_key, |dir| {
+        let fitted = model()?;
+        let matrix = fitted
+            .align(load("train")?)
+            .map_err(|e| stage_error("label")(&e))?;
+        let source = match &end {
+            Some(_) => read_columns(&splits[0].path, std::slice::from_ref(&text_column))
+                .map_err(|e| stage_error("label")(&e))?,
+            None => Vec::new(),
+        };
+        let probabilities = fitted.predict_proba(&matrix);
+        let keys = matrix.row_keys().map(|(_, keys)| keys);
+        let labels = hard_labels(&probabilities, keys, TieBreak::Random, seed);
+        let covered = matrix.covered();
+        let keep = vec![true; covered.len()];
+        let metadata = LabelsMetadata {
+            kind: "labels".to_owned(),
+            format_version: LABELS_FORMAT_VERSION,
+            labelgen_version: version().to_owned(),
+            classes: fitted.classes.clone(),
+            model_kind: format!("{:?}", fitted.kind()).to_lowercase(),
+            model_training_fingerprint: fitted.training_fingerprint.clone(),
+            matrix_fingerprint: matrix.fingerprint(),
+            tie_break: TieBreak::Random,
+            seed,
+            filter_uncovered: false,
+        };
+        write_labels(
+            &dir.join("labels.parquet"),
+            &LabelTable {
+                keys: matrix.row_keys(),
+                source: &source,
+                probabilities: &probabilities,
+                labels: &labels,
+                covered: Some(&covered),
+                keep: &keep,
+                metadata: &metadata,
+            },
+        )
+        .map_err(|e| stage_error("label")(&e))
+    })?;
+    runner.record(
+        "label",
+        started,
+        if hit { "hit" } else { "miss" },
+        String::new(),
+    );
+    runner.outputs.push((
+        "labels.parquet".to_owned(),
+        label_entry.file("labels.parquet"),
+    ));
+
+    // Train the end model.
+    let mut train_key = None;
+    let mut classifier_entry = None;
+    if let Some(end) = &end {
+        let started = Instant::now();
+        let this_key = key(&json!({
+            "kind": "train", "version": version(), "labels": label_key, "options": end, "seed": seed,
+        }));
+        let (entry, hit) = runner.cached("train", &this_key, |dir| {
+            let table = crate::io::labels_file::read_labels(
+                &label_entry.file("labels.parquet"),
+                std::slice::from_ref(&text_column),
+            )
+            .map_err(|e| stage_error("train")(&e))?;
+            let column = &table.columns[0].1;
+            let texts: Vec<String> = (0..column.len())
+                .map(|row| column.text(row).unwrap_or_default().to_owned())
+                .collect();
+            let keep = match (&table.covered, end.include_uncovered) {
+                (Some(covered), false) => covered.clone(),
+                _ => vec![true; texts.len()],
+            };
+            let options = TrainOptions {
+                features: FeatureConfig {
+                    hash_bits: end.hash_bits,
+                    word_ngrams: end.word_ngrams,
+                    char_ngrams: end.char_ngrams.map(|[low, high]| (low, high)),
+                    sublinear_tf: true,
+                },
+                l2: end.l2,
+                max_iterations: end.max_iterations,
+                class_weights: match &end.class_weight {
+                    None => ClassWeights::None,
+                    Some(ClassWeightSetting::Named(_)) => ClassWeights::Balanced,
+                    Some(ClassWeightSetting::Weights(weights)) => {
+                        ClassWeights::Given(weights.clone())
+                    }
+                },
+                ..TrainOptions::default()
+            };
+            let rows = TrainingRows {
+                texts: &texts,
+                targets: &table.probabilities,
+                keep: &keep,
+                hard: end.hard,
+            };
+            let mut classifier = crate::endmodel::train(&rows, &table.classes, &options, None)
+                .map_err(|e| stage_error("train")(&e))?;
+            classifier.training.labels_hash = Some(label_entry.files["labels.parquet"].clone());
+            classifier
+                .write(&dir.join("classifier.json"))
+                .map_err(|e| stage_error("train")(&e))
+        })?;
+        runner.record(
+            "train",
+            started,
+            if hit { "hit" } else { "miss" },
+            String::new(),
+        );
+        runner
+            .outputs
+            .push(("classifier.json".to_owned(), entry.file("classifier.json")));
+        train_key = Some(this_key);
+        classifier_entry = Some(entry);
+    }
+
+    // Evaluate on the gold splits.
+    let started = Instant::now();
+    let gold_splits: Vec<&Split> = splits
+        .iter()
+        .filter(|split| split.gold_column.is_some())
+        .collect();
+    let evaluate_key = key(&json!({
+        "kind": "evaluate", "version": version(), "model": fit_key, "classifier": train_key,
+        "train": matrices["train"].key, "options": settings.label_model, "seed": seed,
+        "splits": gold_splits.iter().map(|split| json!([split.name, matrices[split.name].key, split.hash, split.gold_column])).collect::<Vec<_>>(),
+        "text": text_column,
+    }));
+    let (evaluate_entry, hit) = runner.cached("evaluate", &evaluate_key, |dir| {
+        let fitted = model()?;
+        let train = load("train")?;
+        let stats = PatternCounts::from_matrix(&train);
+        let majority = fit(
+            ModelKind::Majority,
+            &stats,
+            train.lf_names(),
+            train.classes(),
+            &options,
+            train.fingerprint(),
+        )
+        .map_err(|e| stage_error("evaluate")(&e))?;
+        drop(train);
+        let classifier = match &classifier_entry {
+            Some(entry) => Some(
+                read_classifier(&entry.file("classifier.json"))
+                    .map_err(|e| stage_error("evaluate")(&e))?,
+            ),
+            None => None,
+        };
+        let mut metrics = serde_json::Map::new();
+        for split in &gold_splits {
+            let matrix = fitted
+                .align(load(split.name)?)
+                .map_err(|e| stage_error("evaluate")(&e))?;
+            let gold = gold_of(split)?.expect("gold split");
+            let (all, covered) = model_scores(&fitted, &matrix, &gold, seed);
+            let (majority_all, majority_covered) = model_scores(&majority, &matrix, &gold, seed);
+            let mut entry = json!({
+                "label_model": scores_json(&all, &covered),
+                "majority_vote": scores_json(&majority_all, &majority_covered),
+                "coverage": matrix.label_coverage(),
+            });
+            if let Some(classifier) = &classifier {
+                let columns = read_columns(&split.path, std::slice::from_ref(&text_column))
+                    .map_err(|e| stage_error("evaluate")(&e))?;
+                let column = &columns[0].1;
+                let texts: Vec<String> = (0..column.len())
+                    .map(|row| column.text(row).unwrap_or_default().to_owned())
+                    .collect();
+                let probabilities = classifier.predict_proba(&texts);
+                let labels = hard_labels(
+                    &probabilities,
+                    matrix.row_keys().map(|(_, keys)| keys),
+                    TieBreak::Random,
+                    seed,
+                );
+                let scores = score(&labels, &gold, classes.len(), |_| true);
+                let covered_rows = matrix.covered();
+                let covered_scores = score(&labels, &gold, classes.len(), |row| covered_rows[row]);
+                entry["end_model"] = scores_json(&scores, &covered_scores);
+            }
+            metrics.insert(split.name.to_owned(), entry);
+        }
+        std::fs::write(
+            dir.join("metrics.json"),
+            serde_json::to_vec_pretty(&metrics).expect("json"),
+        )
+        .map_err(|e| stage_error("evaluate")(&e))
+    })?;
+    runner.record(
+        "evaluate",
+        started,
+        if hit { "hit" } else { "miss" },
+        format!("{} gold splits", gold_splits.len()),
+    );
+    runner.outputs.push((
+        "metrics.json".to_owned(),
+        evaluate_entry.file("metrics.json"),
+    ));
+    let metrics: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(evaluate_entry.file("metrics.json"))
+            .map_err(|e| stage_error("evaluate")(&e))?,
+    )
+    .map_err(|e| stage_error("evaluate")(&e))?;
+
+    // The run folder: outputs linked in, the manifest, then renamed into place.
+    let runs = runs_dir(project);
+    std::fs::create_dir_all(&runs).map_err(|e| stage_error("run")(&e))?;
+    let partial = runs.join(format!(".{id}.partial"));
+    std::fs::create_dir_all(&partial).map_err(|e| stage_error("run")(&e))?;
+    let mut outputs = Vec::new();
+    for (name, path) in &runner.outputs {
+        link_or_copy(path, &partial.join(name)).map_err(|e| stage_error("run")(&e))?;
+        outputs.push(OutputRecord {
+            path: name.clone(),
+            hash: hash_file(path).map_err(|e| stage_error("run")(&e))?,
+        });
+    }
+    let all_hits = runner
+        .stages
+        .iter()
+        .all(|stage| stage.cache == "hit" || stage.cache == "-");
+    let manifest = Manifest {
+        format_version: manifest::MANIFEST_FORMAT_VERSION,
+        run_id: id.clone(),
+        started: started_at,
+        seconds: run_started.elapsed().as_secs_f64(),
+        labelgen_version: version().to_owned(),
+        project: project.file.display().to_string(),
+        seed,
+        inputs,
+        lfs: infos
+            .iter()
+            .map(|info| LfRecord {
+                name: info.name.clone(),
+                origin: format!("{:?}", info.origin),
+                fingerprint: info.fingerprint.clone(),
+            })
+            .collect(),
+        options: serde_json::to_value(settings).expect("settings serialise"),
+        stages: runner.stages.clone(),
+        nothing_changed: all_hits,
+        damaged_cache_entries_rebuilt: runner.damaged,
+        metrics,
+        outputs,
+    };
+    std::fs::write(
+        partial.join("manifest.json"),
+        serde_json::to_vec_pretty(&manifest).expect("manifest serialises"),
+    )
+    .map_err(|e| stage_error("run")(&e))?;
+    let dir = runs.join(&id);
+    std::fs::rename(&partial, &dir).map_err(|e| stage_error("run")(&e))?;
+    Ok(RunResult { dir, manifest })
+}

@@ -1,0 +1,144 @@
+//! Building plugin crates: `cargo build --release` when their sources changed, and finding
+//! the library cargo made.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Errors building a plugin crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The crate folder cannot be read.
+    #[error("plugin crate `{path}`: {message}")]
+    Crate {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// cargo is not installed.
+    #[error(
+        "building plugin crate `{path}` needs cargo, which was not found: install Rust (https://rustup.rs) or put cargo on PATH"
+    )]
+    NoCargo {
+        /// The crate.
+        path: PathBuf,
+    },
+    /// The build failed.
+    #[error("`cargo build --release` failed for plugin crate `{path}`:\n{output}")]
+    Failed {
+        /// The crate.
+        path: PathBuf,
+        /// The end of cargo's error output.
+        output: String,
+    },
+}
+
+/// BLAKE3 (hex) over the crate's files (relative paths and contents, in path order), leaving
+/// out `target/` and hidden folders.
+pub fn source_hash(dir: &Path) -> Result<String, BuildError> {
+    let crate_error = |message: String| BuildError::Crate {
+        path: dir.to_owned(),
+        message,
+    };
+    if !dir.join("Cargo.toml").is_file() {
+        return Err(crate_error(
+            "no Cargo.toml there: [lfs] plugins lists crate folders".to_owned(),
+        ));
+    }
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        let items = std::fs::read_dir(&folder).map_err(|error| crate_error(error.to_string()))?;
+        for item in items {
+            let item = item.map_err(|error| crate_error(error.to_string()))?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            let path = item.path();
+            if path.is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    pending.push(path);
+                }
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut hasher = blake3::Hasher::new();
+    for file in files {
+        let relative = file.strip_prefix(dir).unwrap_or(&file);
+        hasher
+            .update(relative.to_string_lossy().as_bytes())
+            .update(b"\0");
+        let bytes = std::fs::read(&file).map_err(|error| crate_error(error.to_string()))?;
+        hasher
+            .update(&(bytes.len() as u64).to_le_bytes())
+            .update(&bytes);
+    }
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// Build the crate in `dir` (release, into `target_dir`) and return the path of its `cdylib`.
+pub fn build(dir: &Path, target_dir: &Path) -> Result<PathBuf, BuildError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--message-format=json-render-diagnostics",
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        .output()
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => BuildError::NoCargo {
+                path: dir.to_owned(),
+            },
+            _ => BuildError::Failed {
+                path: dir.to_owned(),
+                output: error.to_string(),
+            },
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(60).collect();
+        return Err(BuildError::Failed {
+            path: dir.to_owned(),
+            output: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
+    }
+    let manifest =
+        std::fs::canonicalize(dir.join("Cargo.toml")).unwrap_or_else(|_| dir.join("Cargo.toml"));
+    let mut library = None;
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let is_artifact = message["reason"] == "compiler-artifact";
+        let is_cdylib = message["target"]["kind"]
+            .as_array()
+            .is_some_and(|kinds| kinds.iter().any(|kind| kind == "cdylib"));
+        let ours = message["manifest_path"]
+            .as_str()
+            .is_some_and(|path| Path::new(path) == manifest);
+        if is_artifact && is_cdylib && ours {
+            library = message["filenames"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|name| name.as_str())
+                .find(|name| {
+                    [".so", ".dylib", ".dll"]
+                        .iter()
+                        .any(|ext| name.ends_with(ext))
+                })
+                .map(PathBuf::from);
+        }
+    }
+    library.ok_or_else(|| BuildError::Crate {
+        path: dir.to_owned(),
+        message: "cargo built no cdylib: set `crate-type = [\"cdylib\"]` under [lib]".to_owned(),
+    })
+}
