@@ -6,3 +6,4 @@ mod apply_errors;
 mod common;
 mod endmodel;
 mod model;
+mod pipeline;
