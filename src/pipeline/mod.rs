@@ -425,6 +425,7 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
     let column_map = &settings.data.columns;
     let id_column = settings.data.id_column.clone();
     let mut matrices: BTreeMap<&'static str, BuiltMatrix> = BTreeMap::new();
+    let memo: std::cell::RefCell<BTreeMap<&'static str, LabelMatrix>> = Default::default();
     for split in &splits {
         let started = Instant::now();
         let column_keys: Vec<String> = infos
@@ -536,7 +537,9 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
                 data_hash,
                 column_map,
             ));
-            write_matrix(&dir.join("L.parquet"), &matrix).map_err(|e| stage_error("matrix")(&e))
+            write_matrix(&dir.join("L.parquet"), &matrix).map_err(|e| stage_error("matrix")(&e))?;
+            memo.borrow_mut().insert(split.name, matrix);
+            Ok(())
         })?;
         runner.record(
             &format!("matrix.{}", split.name),
@@ -555,11 +558,17 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
             },
         );
     }
-    let load = |name: &str| -> Result<LabelMatrix, PipelineError> {
+    // Each matrix is read at most once per run (or kept from when it was built).
+    let load = |name: &'static str| -> Result<LabelMatrix, PipelineError> {
+        if let Some(matrix) = memo.borrow().get(name) {
+            return Ok(matrix.clone());
+        }
         let path = matrices[name].entry.file("L.parquet");
-        Ok(read_matrix(&path, &ReadOptions::default())
+        let matrix = read_matrix(&path, &ReadOptions::default())
             .map_err(|e| stage_error("matrix")(&e))?
-            .matrix)
+            .matrix;
+        memo.borrow_mut().insert(name, matrix.clone());
+        Ok(matrix)
     };
     let gold_of = |split: &Split| -> Result<Option<Vec<i64>>, PipelineError> {
         match &split.gold_column {
@@ -819,6 +828,10 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
         "text": text_column,
     }));
     let (evaluate_entry, hit) = runner.cached("evaluate", &evaluate_key, |dir| {
+        if gold_splits.is_empty() {
+            return std::fs::write(dir.join("metrics.json"), b"{}")
+                .map_err(|e| stage_error("evaluate")(&e));
+        }
         let fitted = model()?;
         let train = load("train")?;
         let stats = PatternCounts::from_matrix(&train);
