@@ -34,6 +34,26 @@ impl RowKeys {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Keys from a table column: integers stay integers, anything else becomes text (numbers
+    /// printed, nulls empty).
+    pub fn from_column(column: &crate::io::table::Column) -> RowKeys {
+        match column.values() {
+            crate::io::table::Values::Int(values) => RowKeys::Int(values.clone()),
+            _ => RowKeys::Text(
+                (0..column.len())
+                    .map(|row| {
+                        column.text(row).map(str::to_owned).unwrap_or_else(|| {
+                            column
+                                .number(row)
+                                .map(|v| v.to_string())
+                                .unwrap_or_default()
+                        })
+                    })
+                    .collect(),
+            ),
+        }
+    }
 }
 
 /// What made a label matrix: recorded in its file so every output says where it came from.

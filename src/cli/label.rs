@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use labelgen::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata, write_labels};
+use labelgen::io::labels_file::{LabelTable, LabelsMetadata, write_labels};
 use labelgen::io::source::read_columns;
 use labelgen::model::{TieBreak, hard_labels};
 
@@ -87,18 +87,13 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
         .iter()
         .map(|covered| *covered || !arguments.filter_uncovered)
         .collect();
-    let metadata = LabelsMetadata {
-        kind: "labels".to_owned(),
-        format_version: LABELS_FORMAT_VERSION,
-        labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
-        classes: model.classes.clone(),
-        model_kind: format!("{:?}", model.kind()).to_lowercase(),
-        model_training_fingerprint: model.training_fingerprint.clone(),
-        matrix_fingerprint: matrix.fingerprint(),
+    let metadata = LabelsMetadata::of_labels(
+        &model,
+        &matrix,
         tie_break,
-        seed: arguments.seed,
-        filter_uncovered: arguments.filter_uncovered,
-    };
+        arguments.seed,
+        arguments.filter_uncovered,
+    );
     let table = LabelTable {
         keys: matrix.row_keys(),
         source: &source,

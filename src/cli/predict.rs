@@ -8,7 +8,6 @@ use clap::Args;
 use labelgen::endmodel::read_classifier;
 use labelgen::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata, write_labels};
 use labelgen::io::source::read_columns;
-use labelgen::io::table::Values;
 use labelgen::matrix::RowKeys;
 use labelgen::model::{TieBreak, hard_labels};
 
@@ -50,24 +49,7 @@ pub fn run(arguments: PredictArguments) -> anyhow::Result<()> {
     let keys = match &arguments.id_column {
         Some(name) => {
             let (_, column) = columns.next().expect("id column requested");
-            Some((
-                name.as_str(),
-                match column.values() {
-                    Values::Int(values) => RowKeys::Int(values.clone()),
-                    _ => RowKeys::Text(
-                        (0..column.len())
-                            .map(|row| {
-                                column.text(row).map(str::to_owned).unwrap_or_else(|| {
-                                    column
-                                        .number(row)
-                                        .map(|v| v.to_string())
-                                        .unwrap_or_default()
-                                })
-                            })
-                            .collect(),
-                    ),
-                },
-            ))
+            Some((name.as_str(), RowKeys::from_column(&column)))
         }
         None => None,
     };

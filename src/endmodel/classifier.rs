@@ -273,9 +273,8 @@ mod tests {
         (rows, targets, weights)
     }
 
-    /// The analytic gradient of the soft-label loss matches central finite differences.
-    #[test]
-    fn gradient_matches_finite_differences() {
+    /// The objective on the toy set with L2 strength `l2`, handed to `check`.
+    fn with_toy_objective(l2: f64, check: impl FnOnce(&Objective<'_>)) {
         let (rows, targets, weights) = toy();
         let data = TrainingSet {
             rows: &rows,
@@ -284,47 +283,43 @@ mod tests {
             classes: 2,
             dimension: 6,
         };
-        let objective = Objective {
+        check(&Objective {
             data: &data,
-            l2: 0.3,
+            l2,
             total_weight: weights.iter().sum(),
             cache: Mutex::new(None),
-        };
-        let theta: Vec<f64> = (0..14).map(|i| 0.2 * ((i * 5 % 7) as f64 - 3.0)).collect();
-        let (_, gradient) = objective.evaluate(&theta);
-        for index in 0..theta.len() {
-            let step = 1e-6;
-            let mut up = theta.clone();
-            up[index] += step;
-            let mut down = theta.clone();
-            down[index] -= step;
-            let numeric = (objective.evaluate(&up).0 - objective.evaluate(&down).0) / (2.0 * step);
-            assert!(
-                (numeric - gradient[index]).abs() < 1e-7,
-                "parameter {index}: {numeric} vs {}",
-                gradient[index]
-            );
-        }
+        });
+    }
+
+    /// The analytic gradient of the soft-label loss matches central finite differences.
+    #[test]
+    fn gradient_matches_finite_differences() {
+        with_toy_objective(0.3, |objective| {
+            let theta: Vec<f64> = (0..14).map(|i| 0.2 * ((i * 5 % 7) as f64 - 3.0)).collect();
+            let (_, gradient) = objective.evaluate(&theta);
+            for index in 0..theta.len() {
+                let step = 1e-6;
+                let mut up = theta.clone();
+                up[index] += step;
+                let mut down = theta.clone();
+                down[index] -= step;
+                let numeric =
+                    (objective.evaluate(&up).0 - objective.evaluate(&down).0) / (2.0 * step);
+                assert!(
+                    (numeric - gradient[index]).abs() < 1e-7,
+                    "parameter {index}: {numeric} vs {}",
+                    gradient[index]
+                );
+            }
+        });
     }
 
     /// The loss at zero weights is ln k (uniform predictions) whatever the targets.
     #[test]
     fn loss_at_zero_is_log_k() {
-        let (rows, targets, weights) = toy();
-        let data = TrainingSet {
-            rows: &rows,
-            targets: &targets,
-            weights: &weights,
-            classes: 2,
-            dimension: 6,
-        };
-        let objective = Objective {
-            data: &data,
-            l2: 1.0,
-            total_weight: weights.iter().sum(),
-            cache: Mutex::new(None),
-        };
-        let (cost, _) = objective.evaluate(&[0.0; 14]);
-        assert!((cost - 2f64.ln()).abs() < 1e-12);
+        with_toy_objective(1.0, |objective| {
+            let (cost, _) = objective.evaluate(&[0.0; 14]);
+            assert!((cost - 2f64.ln()).abs() < 1e-12);
+        });
     }
 }

@@ -45,6 +45,30 @@ pub struct LabelsMetadata {
     pub filter_uncovered: bool,
 }
 
+impl LabelsMetadata {
+    /// The metadata of labels that `model` gave `matrix`.
+    pub fn of_labels(
+        model: &crate::model::FittedModel,
+        matrix: &crate::LabelMatrix,
+        tie_break: TieBreak,
+        seed: u64,
+        filter_uncovered: bool,
+    ) -> LabelsMetadata {
+        LabelsMetadata {
+            kind: "labels".to_owned(),
+            format_version: LABELS_FORMAT_VERSION,
+            labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+            classes: model.classes.clone(),
+            model_kind: format!("{:?}", model.kind()).to_lowercase(),
+            model_training_fingerprint: model.training_fingerprint.clone(),
+            matrix_fingerprint: matrix.fingerprint(),
+            tie_break,
+            seed,
+            filter_uncovered,
+        }
+    }
+}
+
 /// The content of a label table.
 pub struct LabelTable<'a> {
     /// The row-key column, if any.

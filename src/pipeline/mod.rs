@@ -31,11 +31,10 @@ use crate::endmodel::{
     ClassWeights, TrainOptions, TrainingRows, features::FeatureConfig, read_classifier,
 };
 use crate::io::gold::read_gold;
-use crate::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata, write_labels};
+use crate::io::labels_file::{LabelTable, LabelsMetadata, write_labels};
 use crate::io::matrix_file::write_matrix;
 use crate::io::matrix_read::{ReadOptions, read_matrix};
 use crate::io::source::read_columns;
-use crate::io::table::Values;
 use crate::lf::{LfInfo, LfSet, LfSource};
 use crate::matrix::{LabelMatrix, RowKeys};
 use crate::metrics::{Scores, score};
@@ -286,22 +285,7 @@ fn scores_json(all: &Scores, covered: &Scores) -> serde_json::Value {
 
 fn read_keys(path: &Path, column: &str) -> Result<RowKeys, PipelineError> {
     let columns = read_columns(path, &[column.to_owned()]).map_err(|e| stage_error("apply")(&e))?;
-    let column = &columns[0].1;
-    Ok(match column.values() {
-        Values::Int(values) => RowKeys::Int(values.clone()),
-        _ => RowKeys::Text(
-            (0..column.len())
-                .map(|row| {
-                    column.text(row).map(str::to_owned).unwrap_or_else(|| {
-                        column
-                            .number(row)
-                            .map(|v| v.to_string())
-                            .unwrap_or_default()
-                    })
-                })
-                .collect(),
-        ),
-    })
+    Ok(RowKeys::from_column(&columns[0].1))
 }
 
 fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -712,18 +696,7 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
         let labels = hard_labels(&probabilities, keys, TieBreak::Random, seed);
         let covered = matrix.covered();
         let keep = vec![true; covered.len()];
-        let metadata = LabelsMetadata {
-            kind: "labels".to_owned(),
-            format_version: LABELS_FORMAT_VERSION,
-            labelgen_version: version().to_owned(),
-            classes: fitted.classes.clone(),
-            model_kind: format!("{:?}", fitted.kind()).to_lowercase(),
-            model_training_fingerprint: fitted.training_fingerprint.clone(),
-            matrix_fingerprint: matrix.fingerprint(),
-            tie_break: TieBreak::Random,
-            seed,
-            filter_uncovered: false,
-        };
+        let metadata = LabelsMetadata::of_labels(&fitted, &matrix, TieBreak::Random, seed, false);
         write_labels(
             &dir.join("labels.parquet"),
             &LabelTable {
