@@ -516,12 +516,12 @@ mod tests {
         assert!(json.contains("\"kind\": \"generative\""), "{json}");
         std::fs::write(
             &path,
-            json.replace("\"format_version\": 1", "\"format_version\": 2"),
+            json.replace("\"format_version\": 2", "\"format_version\": 1"),
         )
         .unwrap();
         let error = read_model(&path).unwrap_err().to_string();
         assert!(
-            error.contains("format version 2, but this labelgen reads version 1"),
+            error.contains("format version 1, but this labelgen reads version 2"),
             "{error}"
         );
     }

@@ -9,7 +9,7 @@ use super::{FittedModel, ModelKind};
 use crate::io::atomic::{AtomicFile, OutputError};
 
 /// Version of the model file format.
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+pub const MODEL_FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct ModelFile {

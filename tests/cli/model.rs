@@ -25,7 +25,7 @@ fn fit_label_and_score_on_the_bundled_wrench_splits() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("model.json")).unwrap())
             .unwrap();
     assert_eq!(model["kind"], "generative");
-    assert_eq!(model["format_version"], 1);
+    assert_eq!(model["format_version"], 2);
     assert_eq!(model["lfs"].as_array().unwrap().len(), 10);
 
     success(&labelgen(
@@ -194,14 +194,14 @@ fn a_model_file_of_another_version_is_refused() {
     ));
     let json = std::fs::read_to_string(dir.path().join("model.json"))
         .unwrap()
-        .replace("\"format_version\": 1", "\"format_version\": 7");
+        .replace("\"format_version\": 2", "\"format_version\": 7");
     std::fs::write(dir.path().join("model.json"), json).unwrap();
     let message = failure(&labelgen(
         dir.path(),
         &["label", "model.json", &youtube("test"), "-o", "out.csv"],
     ));
     assert!(
-        message.contains("has format version 7, but this labelgen reads version 1; fit it again"),
+        message.contains("has format version 7, but this labelgen reads version 2; fit it again"),
         "{message}"
     );
 }
