@@ -183,6 +183,20 @@ impl PatternCounts {
         self.n_rows += count;
     }
 
+    /// Every `step`-th pattern with its count. The canonical order is by a hash of the row, so
+    /// this is a deterministic, pseudo-random sample (used to find a good starting point for a
+    /// fit before the passes over every pattern).
+    pub fn every_nth(&self, step: usize) -> PatternCounts {
+        let mut sample = PatternCounts::empty(self.n_lfs, self.cardinality);
+        for pattern in (0..self.len()).step_by(step.max(1)) {
+            sample.votes.extend_from_slice(self.pattern(pattern));
+            sample.offsets.push(sample.votes.len());
+            sample.counts.push(self.counts[pattern]);
+            sample.n_rows += self.counts[pattern];
+        }
+        sample
+    }
+
     /// Add the counts of `other` (statistics of another shard of the same LFs and classes).
     pub fn merge(&self, other: &PatternCounts) -> Result<PatternCounts, MergeError> {
         if self.n_lfs != other.n_lfs || self.cardinality != other.cardinality {

@@ -47,6 +47,13 @@ use crate::stats::{PatternCounts, Vote};
 const PATTERN_CHUNK: usize = 4096;
 /// EM steps before L-BFGS.
 const WARM_EM_STEPS: usize = 2;
+/// Above this many distinct patterns, a fit starts from the optimum over a sample of them,
+/// refined by EM.
+const SAMPLE_PATTERNS: usize = 1 << 16;
+/// At most this many EM steps after the sample's optimum.
+const EM_STEPS: usize = 50;
+/// EM stops when a step improves the objective by less than this (relative).
+const EM_TOLERANCE: f64 = 1e-10;
 /// Probabilities are kept inside `[FLOOR, 1 - FLOOR]`.
 const FLOOR: f64 = 1e-6;
 /// Accuracy the penalty pulls toward: LFs are better than random.
@@ -558,7 +565,8 @@ fn maximisation(
 /// - an LF voting one class `c`: `c[c] = σ(θ_c)` and `c[y] = c[c] σ(θ_y)` for `y ≠ c`, so it never
 ///   fires more often on other classes than on its own;
 /// - an LF voting several classes `S`: `c[y] = σ(θ_y)`, and for each `y` in `S` the confusion row
-///   `q(· | y)` is a softmax of `|S|` logits over `S` (the prior fixes the softmax's free shift).
+///   `q(· | y)` is a softmax over `S` of `|S| - 1` logits `θ_yv = ln(q(v | y) / q(y | y))`, `v ≠ y`
+///   (no redundant direction, which would leave the optimiser a nearly flat valley).
 struct Layout {
     k: usize,
     n_lfs: usize,
@@ -566,7 +574,7 @@ struct Layout {
     /// Per LF, its one class, if it votes one.
     single: Vec<Option<usize>>,
     /// Per LF voting several classes: its classes and the index of its first confusion logit
-    /// (row `y`, column `v` of `S × S` at `start + row · |S| + column`).
+    /// (row `y`'s `|S| - 1` logits, in class order without `y`, from `start + row · (|S| - 1)`).
     confusion: Vec<Option<(Vec<usize>, usize)>>,
     len: usize,
 }
@@ -581,7 +589,7 @@ impl Layout {
                 let classes = members(classes);
                 (classes.len() >= 2).then(|| {
                     let start = next;
-                    next += classes.len() * classes.len();
+                    next += classes.len() * (classes.len() - 1);
                     (classes, start)
                 })
             })
@@ -604,16 +612,15 @@ impl Layout {
         (if self.balance_free { self.k } else { 0 }) + lf * self.k + class
     }
 
-    /// The confusion logits of an LF voting several classes, as `(y, v, index)`.
+    /// The confusion logits of an LF voting several classes, as `(y, v, index)`, `v ≠ y`.
     fn confusion_indices(&self, lf: usize) -> Vec<(usize, usize, usize)> {
         let Some((classes, start)) = &self.confusion[lf] else {
             return Vec::new();
         };
-        let size = classes.len();
-        let mut indices = Vec::with_capacity(size * size);
-        for (row, &class) in classes.iter().enumerate() {
-            for (column, &vote) in classes.iter().enumerate() {
-                indices.push((class, vote, start + row * size + column));
+        let mut indices = Vec::with_capacity(classes.len() * (classes.len() - 1));
+        for &class in classes {
+            for &vote in classes.iter().filter(|vote| **vote != class) {
+                indices.push((class, vote, start + indices.len()));
             }
         }
         indices
@@ -634,8 +641,9 @@ impl Layout {
                     _ => logit(coverage[class]),
                 };
             }
+            let confusion = &parameters.confusion[lf];
             for (class, vote, index) in self.confusion_indices(lf) {
-                theta[index] = parameters.confusion[lf][class][vote].max(FLOOR).ln();
+                theta[index] = (confusion[class][vote].max(FLOOR) / confusion[class][class]).ln();
             }
         }
         theta
@@ -669,15 +677,21 @@ impl Layout {
         let confusion = (0..self.n_lfs)
             .map(|lf| {
                 let mut confusion = neutral_confusion(&polarity[lf]);
-                if let Some((classes, start)) = &self.confusion[lf] {
-                    let size = classes.len();
-                    let mut row = vec![0.0; size];
-                    for (position, &class) in classes.iter().enumerate() {
-                        let at = start + position * size;
-                        softmax(&theta[at..at + size], &mut row);
-                        for (&vote, p) in classes.iter().zip(&row) {
-                            confusion[class][vote] = *p;
-                        }
+                let indices = self.confusion_indices(lf);
+                let size = self.confusion[lf]
+                    .as_ref()
+                    .map_or(0, |(classes, _)| classes.len());
+                for row in indices.chunks(size.saturating_sub(1).max(1)) {
+                    let class = row[0].0;
+                    let mut logits = vec![0.0; self.k];
+                    let mut total = 1.0;
+                    for &(_, vote, index) in row {
+                        logits[vote] = theta[index].exp();
+                        total += logits[vote];
+                    }
+                    confusion[class][class] = 1.0 / total;
+                    for &(_, vote, _) in row {
+                        confusion[class][vote] = logits[vote] / total;
                     }
                 }
                 confusion
@@ -724,8 +738,9 @@ impl Layout {
                     }
                 }
             }
-            // Softmax rows: d/dθ_yv of Σ_v' N_yv' log q(v' | y) = N_yv - N_y q(v | y), where
-            // N_y = V[y] since the LF votes only its own classes in the data it was fitted on.
+            // Softmax rows (the diagonal logit fixed at 0): d/dθ_yv of Σ_v' N_yv' log q(v' | y) =
+            // N_yv - N_y q(v | y), where N_y = V[y] since the LF votes only its own classes in
+            // the data it was fitted on.
             for (class, vote, index) in self.confusion_indices(lf) {
                 gradient[index] = expected.by_vote(lf, vote)[class]
                     - voted[class] * parameters.confusion[lf][class][vote];
@@ -747,9 +762,21 @@ fn logit(p: f64) -> f64 {
 /// Parameters, cost and gradient of one evaluation.
 type Evaluation = (Vec<f64>, f64, Vec<f64>);
 
+/// What an [`Objective`] measures the parameters against.
+#[derive(Clone, Copy)]
+enum Data<'a> {
+    /// The marginal likelihood of the patterns: one pass over them per evaluation.
+    Marginal(&'a PatternCounts),
+    /// The expected complete-data likelihood under fixed expected counts (EM's M-step
+    /// objective): no pass over the data.
+    Complete(&'a Expected),
+}
+
 /// The penalised negative mean log-likelihood, for argmin.
 struct Objective<'a> {
-    stats: &'a PatternCounts,
+    data: Data<'a>,
+    /// Rows.
+    n: f64,
     layout: Layout,
     balance: Option<Vec<f64>>,
     polarity: Vec<Vec<bool>>,
@@ -769,15 +796,25 @@ impl Objective<'_> {
             return (*cost, gradient.clone());
         }
         let parameters = self.layout.parameters(theta, &self.balance, &self.polarity);
-        let expected = expectation(self.stats, Some(&parameters));
-        let n = self.stats.n_rows() as f64;
-        let mut gradient = self
-            .layout
-            .log_likelihood_gradient(theta, &parameters, &expected, n);
+        let n = self.n;
+        let (log_likelihood, mut gradient) = match self.data {
+            Data::Marginal(stats) => {
+                let expected = expectation(stats, Some(&parameters));
+                let gradient =
+                    self.layout
+                        .log_likelihood_gradient(theta, &parameters, &expected, n);
+                (expected.log_likelihood, gradient)
+            }
+            Data::Complete(expected) => (
+                complete_log_likelihood(&parameters, expected),
+                self.layout
+                    .log_likelihood_gradient(theta, &parameters, expected, n),
+            ),
+        };
         // A Gaussian prior of precision `l2` on the logits (MAP): its weight against the data
         // shrinks as n grows, as a prior's should.
         let strength = self.l2 / n;
-        let mut cost = -expected.log_likelihood / n;
+        let mut cost = -log_likelihood / n;
         for ((gradient, theta), prior) in gradient.iter_mut().zip(theta).zip(&self.prior) {
             *gradient = -*gradient / n + strength * (theta - prior);
             cost += 0.5 * strength * (theta - prior).powi(2);
@@ -807,6 +844,30 @@ impl Gradient for Objective<'_> {
     }
 }
 
+/// The expected complete-data log-likelihood `Σ_y N_y ln π_y + Σ_j Σ_y (V_jy ln c_jy + (N_y -
+/// V_jy) ln(1 - c_jy) + Σ_v N_jyv ln q_j(v | y))` under the counts of one E-step. Its gradient
+/// at fixed counts is [`Layout::log_likelihood_gradient`].
+fn complete_log_likelihood(parameters: &GenerativeParameters, expected: &Expected) -> f64 {
+    let k = expected.k;
+    let mut total: f64 = (0..k)
+        .map(|y| expected.class[y] * parameters.class_balance[y].ln())
+        .sum();
+    for (lf, coverage) in parameters.coverage.iter().enumerate() {
+        let voted = expected.voted(lf);
+        for y in 0..k {
+            total += voted[y] * coverage[y].ln()
+                + (expected.class[y] - voted[y]) * (1.0 - coverage[y]).ln();
+            for vote in members(&parameters.polarity[lf]) {
+                let mass = expected.by_vote(lf, vote)[y];
+                if mass > 0.0 {
+                    total += mass * parameters.confusion[lf][y][vote].ln();
+                }
+            }
+        }
+    }
+    total
+}
+
 /// The vector the L2 penalty pulls toward: a model in which every LF is right
 /// [`PRIOR_ACCURACY`] (`a`) of the time it votes, votes as often as it does in the data (`β`),
 /// and the classes are balanced. For an LF voting one class `c`, that is `c[c] = β a k` and a
@@ -833,53 +894,65 @@ fn neutral_prior(stats: &PatternCounts, layout: &Layout) -> Vec<f64> {
                 .collect();
             let confusion = neutral_confusion(&polarity);
             for (class, vote, index) in layout.confusion_indices(lf) {
-                prior[index] = confusion[class][vote].ln();
+                prior[index] = (confusion[class][vote] / confusion[class][class]).ln();
             }
         }
     }
     prior
 }
 
-/// Fit the generative model to `stats`.
-pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, FitError> {
-    let k = stats.cardinality();
+/// Majority vote's parameters, then [`WARM_EM_STEPS`] EM steps.
+fn warm_start(
+    stats: &PatternCounts,
+    balance: &Option<Vec<f64>>,
+    polarity: &[Vec<bool>],
+) -> GenerativeParameters {
     let n = stats.n_rows() as f64;
-    let polarity: Vec<Vec<bool>> = stats
-        .vote_counts()
-        .iter()
-        .map(|counts| counts.iter().map(|count| *count > 0).collect())
-        .collect();
-    let balance = fixed_balance(options, k);
-
-    // Start where majority vote points, then a few EM steps.
-    let mut parameters = maximisation(&expectation(stats, None), n, &balance, &polarity);
+    let mut parameters = maximisation(&expectation(stats, None), n, balance, polarity);
     for _ in 0..WARM_EM_STEPS {
-        parameters = maximisation(
-            &expectation(stats, Some(&parameters)),
-            n,
-            &balance,
-            &polarity,
-        );
+        parameters = maximisation(&expectation(stats, Some(&parameters)), n, balance, polarity);
     }
+    parameters
+}
 
-    let layout = Layout::new(k, &polarity, balance.is_none());
-    let start = layout.to_vector(&parameters);
-    let prior = neutral_prior(stats, &layout);
+/// Where L-BFGS ended.
+struct Optimum {
+    parameters: GenerativeParameters,
+    converged: bool,
+    objective: f64,
+    iterations: u64,
+}
+
+/// Minimise the penalised objective of `data` with argmin's L-BFGS, from `start`, to the
+/// gradient tolerance `tolerance`.
+fn optimise(
+    data: Data,
+    n: f64,
+    start: &GenerativeParameters,
+    prior: &[f64],
+    options: &FitOptions,
+    tolerance: f64,
+) -> Result<Optimum, FitError> {
+    let balance = fixed_balance(options, start.class_balance.len());
+    let polarity = start.polarity.clone();
+    let layout = Layout::new(start.class_balance.len(), &polarity, balance.is_none());
+    let theta = layout.to_vector(start);
     let objective = Objective {
-        stats,
+        data,
+        n,
         layout,
         balance: balance.clone(),
         polarity: polarity.clone(),
-        prior,
+        prior: prior.to_vec(),
         l2: options.l2,
         cache: Mutex::new(None),
     };
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-        .with_tolerance_grad(options.tolerance)
+        .with_tolerance_grad(tolerance)
         .and_then(|solver| solver.with_tolerance_cost(1e-14))
         .map_err(|error| FitError::Optimiser(error.to_string()))?;
     let result = Executor::new(objective, solver)
-        .configure(|state| state.param(start).max_iters(options.max_iterations))
+        .configure(|state| state.param(theta).max_iters(options.max_iterations))
         .run()
         .map_err(|error| FitError::Optimiser(error.to_string()))?;
     let state = result.state();
@@ -893,23 +966,113 @@ pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, F
             TerminationReason::SolverConverged | TerminationReason::TargetCostReached
         )
     );
-    let objective_value = state.get_best_cost();
-    let iterations = state.get_iter();
-    let fitted = result
+    let parameters = result
         .problem
         .problem
         .as_ref()
-        .map(|objective| objective.layout.parameters(&theta, &balance, &polarity));
-    let parameters =
-        fitted.ok_or_else(|| FitError::Optimiser("the objective was lost".to_owned()))?;
+        .map(|objective| objective.layout.parameters(&theta, &balance, &polarity))
+        .ok_or_else(|| FitError::Optimiser("the objective was lost".to_owned()))?;
+    Ok(Optimum {
+        parameters,
+        converged,
+        objective: state.get_best_cost(),
+        iterations: state.get_iter(),
+    })
+}
+
+/// EM from `start` until an iteration improves the penalised objective by less than
+/// [`EM_TOLERANCE`] (relative) or [`EM_STEPS`] have run: each E-step is one pass over the
+/// patterns, and each M-step maximises the penalised complete-data likelihood with L-BFGS
+/// (no pass). When every row holds many votes, the posteriors are sharp, EM converges in a few
+/// passes where L-BFGS on the marginal likelihood needs dozens.
+fn expectation_maximisation(
+    stats: &PatternCounts,
+    start: GenerativeParameters,
+    prior: &[f64],
+    options: &FitOptions,
+) -> Result<(GenerativeParameters, u64), FitError> {
+    let n = stats.n_rows() as f64;
+    let mut parameters = start;
+    let mut previous = f64::INFINITY;
+    for step in 0..EM_STEPS {
+        let expected = expectation(stats, Some(&parameters));
+        let current = -expected.log_likelihood / n;
+        if previous - current < EM_TOLERANCE * current.abs().max(1.0) {
+            return Ok((parameters, step as u64));
+        }
+        previous = current;
+        parameters = optimise(
+            Data::Complete(&expected),
+            n,
+            &parameters,
+            prior,
+            options,
+            1e-10,
+        )?
+        .parameters;
+    }
+    Ok((parameters, EM_STEPS as u64))
+}
+
+/// Fit the generative model to `stats`.
+///
+/// With more than [`SAMPLE_PATTERNS`] distinct patterns, the optimum over an evenly spaced
+/// sample of them is the starting point: a far better one than majority vote's, so the
+/// expensive passes over every pattern are few. The answer is still the optimum over all of
+/// them, only reached sooner.
+pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, FitError> {
+    fit_sampling_above(stats, options, SAMPLE_PATTERNS)
+}
+
+/// [`fit`], starting from a sample's optimum above `sample_patterns` distinct patterns.
+fn fit_sampling_above(
+    stats: &PatternCounts,
+    options: &FitOptions,
+    sample_patterns: usize,
+) -> Result<FittedModel, FitError> {
+    let k = stats.cardinality();
+    let polarity: Vec<Vec<bool>> = stats
+        .vote_counts()
+        .iter()
+        .map(|counts| counts.iter().map(|count| *count > 0).collect())
+        .collect();
+    let balance = fixed_balance(options, k);
+    let prior = neutral_prior(stats, &Layout::new(k, &polarity, balance.is_none()));
+
+    let (start, em_steps) = if stats.len() > sample_patterns {
+        let sample = stats.every_nth(stats.len().div_ceil(sample_patterns));
+        let start = warm_start(&sample, &balance, &polarity);
+        let n = sample.n_rows() as f64;
+        let start = optimise(
+            Data::Marginal(&sample),
+            n,
+            &start,
+            &prior,
+            options,
+            options.tolerance,
+        )?;
+        expectation_maximisation(stats, start.parameters, &prior, options)?
+    } else {
+        (warm_start(stats, &balance, &polarity), 0)
+    };
+    let n = stats.n_rows() as f64;
+    let optimum = optimise(
+        Data::Marginal(stats),
+        n,
+        &start,
+        &prior,
+        options,
+        options.tolerance,
+    )?;
 
     let diagnostics = Diagnostics::of_iterations(
         "the optimiser",
-        iterations,
-        converged,
-        objective_value,
+        em_steps + optimum.iterations,
+        optimum.converged,
+        optimum.objective,
         options.tolerance,
     );
+    let parameters = optimum.parameters;
     let (class_balance, lf_accuracy) = (parameters.class_balance.clone(), parameters.lf_accuracy());
     Ok(FittedModel::unnamed(
         Parameters::Generative(parameters),
@@ -1043,6 +1206,43 @@ mod tests {
         );
     }
 
+    /// Starting from a sample's optimum and EM changes where the fit starts, not where it ends:
+    /// the same optimum as from majority vote, to the tolerance.
+    #[test]
+    fn the_sampled_start_reaches_the_same_optimum() {
+        let (n, m, k) = (20_000, 12, 3);
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut votes = ndarray::Array2::from_elem((n, m), -1i8);
+        for row in 0..n {
+            let y = ((uniform() * k as f64) as usize).min(k - 1);
+            for lf in 0..m {
+                if uniform() < 0.3 {
+                    let right = uniform() < 0.6 + 0.03 * lf as f64;
+                    let wrong = (y + 1 + (uniform() * 2.0) as usize) % k;
+                    votes[[row, lf]] = if right { y } else { wrong } as i8;
+                }
+            }
+        }
+        let names = (0..m).map(|lf| format!("lf{lf}")).collect();
+        let classes = (0..k).map(|class| class.to_string()).collect();
+        let stats = PatternCounts::from_matrix(&LabelMatrix::new(votes, names, classes).unwrap());
+        assert!(stats.len() > 4096, "{} patterns", stats.len());
+        let options = FitOptions::default();
+        let direct = fit_sampling_above(&stats, &options, usize::MAX).unwrap();
+        let sampled = fit_sampling_above(&stats, &options, 1024).unwrap();
+        assert!(direct.diagnostics.converged && sampled.diagnostics.converged);
+        for (left, right) in direct.lf_accuracy.iter().zip(&sampled.lf_accuracy) {
+            let (left, right) = (left.unwrap(), right.unwrap());
+            assert!((left - right).abs() < 1e-4, "{left} vs {right}");
+        }
+    }
+
     /// The analytic gradient of the penalised objective matches central finite differences.
     #[test]
     fn gradient_matches_finite_differences() {
@@ -1055,33 +1255,38 @@ mod tests {
                 .collect();
             let layout = Layout::new(cardinality, &polarity, balance.is_none());
             let prior = neutral_prior(&stats, &layout);
-            let len = layout.len;
-            let objective = Objective {
-                stats: &stats,
-                layout,
-                balance,
-                polarity,
-                prior,
-                l2: 0.5,
-                cache: Mutex::new(None),
-            };
-            let theta: Vec<f64> = (0..len)
+            let theta: Vec<f64> = (0..layout.len)
                 .map(|index| 0.3 * ((index * 7 % 5) as f64 - 2.0))
                 .collect();
-            let (_, gradient) = objective.evaluate(&theta);
-            for index in 0..len {
-                let step = 1e-6;
-                let mut up = theta.clone();
-                up[index] += step;
-                let mut down = theta.clone();
-                down[index] -= step;
-                let numeric =
-                    (objective.evaluate(&up).0 - objective.evaluate(&down).0) / (2.0 * step);
-                assert!(
-                    (numeric - gradient[index]).abs() < 1e-6,
-                    "k={cardinality} parameter {index}: {numeric} vs {}",
-                    gradient[index]
-                );
+            // The M-step objective at counts from another point than `theta`.
+            let elsewhere = layout.parameters(&vec![0.1; layout.len], &balance, &polarity);
+            let expected = expectation(&stats, Some(&elsewhere));
+            for data in [Data::Marginal(&stats), Data::Complete(&expected)] {
+                let objective = Objective {
+                    data,
+                    n: stats.n_rows() as f64,
+                    layout: Layout::new(cardinality, &polarity, balance.is_none()),
+                    balance: balance.clone(),
+                    polarity: polarity.clone(),
+                    prior: prior.clone(),
+                    l2: 0.5,
+                    cache: Mutex::new(None),
+                };
+                let (_, gradient) = objective.evaluate(&theta);
+                for index in 0..theta.len() {
+                    let step = 1e-6;
+                    let mut up = theta.clone();
+                    up[index] += step;
+                    let mut down = theta.clone();
+                    down[index] -= step;
+                    let numeric =
+                        (objective.evaluate(&up).0 - objective.evaluate(&down).0) / (2.0 * step);
+                    assert!(
+                        (numeric - gradient[index]).abs() < 1e-6,
+                        "k={cardinality} parameter {index}: {numeric} vs {}",
+                        gradient[index]
+                    );
+                }
             }
         }
     }
