@@ -275,13 +275,29 @@ impl PatternCounts {
 
     /// Per LF, per class, how many rows it voted that class in.
     pub fn vote_counts(&self) -> Vec<Vec<u64>> {
-        let mut counts = vec![vec![0u64; self.cardinality]; self.n_lfs];
-        for pattern in 0..self.len() {
-            for vote in self.pattern(pattern) {
-                counts[vote.lf()][vote.class()] += self.counts[pattern];
-            }
-        }
-        counts
+        let k = self.cardinality;
+        let flat = (0..self.len().div_ceil(COUNT_CHUNK_ROWS))
+            .into_par_iter()
+            .map(|chunk| {
+                let mut counts = vec![0u64; self.n_lfs * k];
+                let end = ((chunk + 1) * COUNT_CHUNK_ROWS).min(self.len());
+                for pattern in chunk * COUNT_CHUNK_ROWS..end {
+                    for vote in self.pattern(pattern) {
+                        counts[vote.lf() * k + vote.class()] += self.counts[pattern];
+                    }
+                }
+                counts
+            })
+            .reduce(
+                || vec![0u64; self.n_lfs * k],
+                |mut left, right| {
+                    left.iter_mut()
+                        .zip(right)
+                        .for_each(|(left, right)| *left += right);
+                    left
+                },
+            );
+        flat.chunks(k.max(1)).map(<[u64]>::to_vec).collect()
     }
 }
 

@@ -13,9 +13,9 @@
 //! - `P(Y = y) = π[y]`, the class balance.
 //!
 //! The confusion rows are shrunk toward the symmetric model (right 70 % of the time, the rest
-//! shared equally) by the prior below, so an LF with few votes keeps one accuracy for all its
-//! classes while one with many votes (a crowd worker, a sentiment LF) learns which classes it
-//! confuses.
+//! shared equally) by the prior below (a weaker one than the coverages get), so an LF with few
+//! votes keeps one accuracy for all its classes while one with many votes (a crowd worker, a
+//! sentiment LF) learns which classes it confuses.
 //!
 //! The fit maximises the marginal likelihood `Σ_patterns n_p log Σ_y P(y, pattern)` minus an L2
 //! penalty (strength `l2`, on the logits) pulling the parameters toward a neutral model in which
@@ -58,6 +58,11 @@ const EM_TOLERANCE: f64 = 1e-10;
 const FLOOR: f64 = 1e-6;
 /// Accuracy the penalty pulls toward: LFs are better than random.
 const PRIOR_ACCURACY: f64 = 0.7;
+/// The prior precision of the confusion log-ratios, in units of `l2`: a tenth, so that at the
+/// default `l2` (10) each log-ratio has a unit-normal prior, the usual weakly informative
+/// choice for log-odds. The full `l2` would hold every confusion row at the neutral one unless
+/// an LF casts hundreds of votes (it weighs like about 50 pseudo-votes per cell).
+const CONFUSION_PRIOR_SCALE: f64 = 0.1;
 
 /// The fitted parameters.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -576,6 +581,8 @@ struct Layout {
     /// Per LF voting several classes: its classes and the index of its first confusion logit
     /// (row `y`'s `|S| - 1` logits, in class order without `y`, from `start + row · (|S| - 1)`).
     confusion: Vec<Option<(Vec<usize>, usize)>>,
+    /// Per parameter, its prior precision in units of `l2`.
+    precision: Vec<f64>,
     len: usize,
 }
 
@@ -598,12 +605,16 @@ impl Layout {
             .iter()
             .map(|classes| single_class(classes))
             .collect();
+        let mut precision = vec![1.0; next];
+        let confusion_start = if balance_free { k } else { 0 } + n_lfs * k;
+        precision[confusion_start..].fill(CONFUSION_PRIOR_SCALE);
         Layout {
             k,
             n_lfs,
             balance_free,
             single,
             confusion,
+            precision,
             len: next,
         }
     }
@@ -813,9 +824,14 @@ impl Objective<'_> {
         };
         // A Gaussian prior of precision `l2` on the logits (MAP): its weight against the data
         // shrinks as n grows, as a prior's should.
-        let strength = self.l2 / n;
         let mut cost = -log_likelihood / n;
-        for ((gradient, theta), prior) in gradient.iter_mut().zip(theta).zip(&self.prior) {
+        for (((gradient, theta), prior), scale) in gradient
+            .iter_mut()
+            .zip(theta)
+            .zip(&self.prior)
+            .zip(&self.layout.precision)
+        {
+            let strength = self.l2 * scale / n;
             *gradient = -*gradient / n + strength * (theta - prior);
             cost += 0.5 * strength * (theta - prior).powi(2);
         }
