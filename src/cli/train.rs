@@ -46,7 +46,7 @@ pub struct TrainArguments {
     #[arg(long)]
     l2: Option<f64>,
     /// L-BFGS iteration limit.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 100)]
     max_iterations: u64,
     /// Feature buckets: 2^BITS.
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u32).range(8..=24))]
@@ -54,12 +54,23 @@ pub struct TrainArguments {
     /// Word n-grams from 1 to N.
     #[arg(long, default_value_t = 2)]
     word_ngrams: usize,
-    /// Character n-grams inside words, as MIN-MAX (for example 3-5).
-    #[arg(long, value_name = "MIN-MAX", value_parser = parse_range)]
-    char_ngrams: Option<(usize, usize)>,
+    /// Character n-grams inside words, as MIN-MAX (for example 3-5), or `none`.
+    #[arg(long, value_name = "MIN-MAX|none", default_value = "4-4", value_parser = parse_char_ngrams)]
+    char_ngrams: CharNgrams,
     /// Raw term counts instead of 1 + ln(count).
     #[arg(long)]
     raw_tf: bool,
+}
+
+/// `--char-ngrams`: a range of lengths, or none.
+#[derive(Clone, Copy, Debug)]
+struct CharNgrams(Option<(usize, usize)>);
+
+fn parse_char_ngrams(text: &str) -> Result<CharNgrams, String> {
+    if text == "none" {
+        return Ok(CharNgrams(None));
+    }
+    parse_range(text).map(|range| CharNgrams(Some(range)))
 }
 
 fn parse_range(text: &str) -> Result<(usize, usize), String> {
@@ -133,7 +144,7 @@ pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
         features: FeatureConfig {
             hash_bits: arguments.hash_bits,
             word_ngrams: arguments.word_ngrams,
-            char_ngrams: arguments.char_ngrams,
+            char_ngrams: arguments.char_ngrams.0,
             sublinear_tf: !arguments.raw_tf,
         },
         l2: arguments.l2,

@@ -3,8 +3,10 @@
 //! - Tokens: maximal runs of alphanumeric characters or `_` in the lowercased text (Unicode
 //!   `char::to_lowercase`), so `"Check-it OUT!!"` gives `check`, `it`, `out`.
 //! - Word n-grams for `n` in `1..=word_ngrams` (default 2: unigrams and bigrams); character
-//!   n-grams of lengths `char_ngrams` inside each token padded with one space on both sides
-//!   (scikit-learn's `char_wb`), when asked for.
+//!   n-grams of lengths `char_ngrams` (default 4 only) inside each token padded with one space
+//!   on both sides (scikit-learn's `char_wb`). Character n-grams let the classifier generalise
+//!   across spellings, inflections and words no LF named (`subscribe`, `subscribed`,
+//!   `subscribers`); one length keeps the feature count, and so training time, moderate.
 //! - Each n-gram is hashed (64-bit FNV-1a over its bytes, with a kind tag and separators, then
 //!   SplitMix64's finaliser) into `2^hash_bits` buckets. No vocabulary to store, and the same
 //!   text always gives the same features.
@@ -36,7 +38,7 @@ impl Default for FeatureConfig {
         FeatureConfig {
             hash_bits: 18,
             word_ngrams: 2,
-            char_ngrams: None,
+            char_ngrams: Some((4, 4)),
             sublinear_tf: true,
         }
     }

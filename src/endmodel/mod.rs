@@ -44,7 +44,7 @@ pub struct TrainOptions {
     /// L2 strength; `None` = `1 / n` (scikit-learn's `C = 1`), and with validation rows the
     /// best of `0.1 / n`, `1 / n`, `10 / n`.
     pub l2: Option<f64>,
-    /// L-BFGS iteration limit.
+    /// L-BFGS iteration limit (default 100, scikit-learn's `max_iter`).
     pub max_iterations: u64,
     /// Gradient-norm tolerance.
     pub tolerance: f64,
@@ -57,7 +57,7 @@ impl Default for TrainOptions {
         TrainOptions {
             features: FeatureConfig::default(),
             l2: None,
-            max_iterations: 200,
+            max_iterations: 100,
             tolerance: 1e-6,
             class_weights: ClassWeights::None,
         }

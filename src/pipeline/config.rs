@@ -142,8 +142,10 @@ pub struct EndModelSection {
     /// Word n-grams from 1 to this.
     #[serde(default = "default_word_ngrams")]
     pub word_ngrams: usize,
-    /// Character n-gram lengths `[min, max]`.
-    pub char_ngrams: Option<[usize; 2]>,
+    /// Character n-gram lengths `[min, max]`, `true` for the default ones (4 only), or
+    /// `false` for none.
+    #[serde(default = "default_char_ngrams")]
+    pub char_ngrams: CharNgramsSetting,
     /// Feature buckets: 2^hash_bits.
     #[serde(default = "default_hash_bits")]
     pub hash_bits: u32,
@@ -160,6 +162,33 @@ pub struct EndModelSection {
     pub include_uncovered: bool,
     /// `balanced`, or one weight per class.
     pub class_weight: Option<ClassWeightSetting>,
+}
+
+/// Character n-grams as written in the project file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CharNgramsSetting {
+    /// `true`: the default lengths; `false`: none.
+    Enabled(bool),
+    /// `[min, max]`.
+    Lengths([usize; 2]),
+}
+
+impl CharNgramsSetting {
+    /// The lengths to use, if any.
+    pub fn lengths(&self) -> Option<(usize, usize)> {
+        match self {
+            CharNgramsSetting::Enabled(true) => {
+                crate::endmodel::features::FeatureConfig::default().char_ngrams
+            }
+            CharNgramsSetting::Enabled(false) => None,
+            CharNgramsSetting::Lengths([low, high]) => Some((*low, *high)),
+        }
+    }
+}
+
+fn default_char_ngrams() -> CharNgramsSetting {
+    CharNgramsSetting::Enabled(true)
 }
 
 /// Class weights as written in the project file.
@@ -181,7 +210,7 @@ fn default_hash_bits() -> u32 {
 }
 
 fn default_iterations() -> u64 {
-    200
+    crate::endmodel::TrainOptions::default().max_iterations
 }
 
 /// The whole project file.
@@ -254,6 +283,14 @@ impl Project {
                 "[end_model] class_weight = \"{name}\": expected \"balanced\" or a list of numbers"
             )));
         }
+        if let Some(CharNgramsSetting::Lengths([low, high])) =
+            settings.end_model.as_ref().map(|end| &end.char_ngrams)
+            && (*low == 0 || low > high)
+        {
+            return Err(invalid(format!(
+                "[end_model] char_ngrams = [{low}, {high}]: need 1 <= min <= max"
+            )));
+        }
         let root = path
             .parent()
             .filter(|parent| !parent.as_os_str().is_empty())
@@ -322,5 +359,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("add [data.dev]"), "{error}");
+    }
+
+    #[test]
+    fn character_ngrams_default_on_and_can_be_set_or_turned_off() {
+        let lengths = |end_model: &str| {
+            read(&format!("{MINIMAL}[end_model]\n{end_model}"))
+                .map(|project| project.settings.end_model.unwrap().char_ngrams.lengths())
+        };
+        assert_eq!(lengths("").unwrap(), Some((4, 4)));
+        assert_eq!(lengths("char_ngrams = true\n").unwrap(), Some((4, 4)));
+        assert_eq!(lengths("char_ngrams = false\n").unwrap(), None);
+        assert_eq!(lengths("char_ngrams = [3, 5]\n").unwrap(), Some((3, 5)));
+        let error = lengths("char_ngrams = [5, 3]\n").unwrap_err().to_string();
+        assert!(error.contains("need 1 <= min <= max"), "{error}");
     }
 }

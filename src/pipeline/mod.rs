@@ -748,7 +748,7 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
                 features: FeatureConfig {
                     hash_bits: end.hash_bits,
                     word_ngrams: end.word_ngrams,
-                    char_ngrams: end.char_ngrams.map(|[low, high]| (low, high)),
+                    char_ngrams: end.char_ngrams.lengths(),
                     sublinear_tf: true,
                 },
                 l2: end.l2,

@@ -29,7 +29,7 @@ model = "generative"         # or majority, dawid-skene, snorkel, auto (best on 
 
 [end_model]                  # a classifier trained on the probabilistic labels
 word_ngrams = 2
-# char_ngrams = [3, 5]
+char_ngrams = [4, 4]         # lengths [min, max] inside words, or false
 "#
     )
 }
