@@ -4,7 +4,7 @@
 1. Quality: for each WRENCH dataset given (fit the default label model on train, label train
    with its texts, train the classifier on the soft labels, no gold used; predict and evaluate
    on test): accuracy and macro-F1 of majority vote, the label model, and the classifier with
-   default features, with character n-grams, and on hard labels.
+   default features, words only, character 3-5-grams, and on hard labels.
 2. Speed: on N comments (benches/make_comments.py; the 7 tutorial LFs as TOML), `labelgen
    train` and `labelgen predict` wall time, rows/s and peak memory.
 
@@ -55,7 +55,8 @@ def quality(datasets):
                 print(f"| {name} | label model `{model}` | {scores['accuracy']:.4f} | {scores['macro_f1']:.4f} |")
             labels = os.path.join(work, "labels.parquet")
             run("label", os.path.join(work, "generative.json"), train, "-o", labels, "--data", train, "--keep-columns", "text")
-            for title, extra in [("classifier, soft labels (defaults)", []),
+            for title, extra in [("classifier, soft labels (defaults: words 1-2, characters 4)", []),
+                                 ("classifier, soft labels, words only (--char-ngrams none)", ["--char-ngrams", "none"]),
                                  ("classifier, soft labels, --char-ngrams 3-5", ["--char-ngrams", "3-5"]),
                                  ("classifier, hard labels (--hard)", ["--hard"])]:
                 classifier, predictions = os.path.join(work, "clf.json"), os.path.join(work, "pred.parquet")
