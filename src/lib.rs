@@ -46,6 +46,8 @@ pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod stats;
+#[cfg(test)]
+mod test_support;
 
 pub use apply::{ApplyOptions, apply};
 pub use lf::{LfSet, LfSource};

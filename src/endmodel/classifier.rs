@@ -296,21 +296,12 @@ mod tests {
     fn gradient_matches_finite_differences() {
         with_toy_objective(0.3, |objective| {
             let theta: Vec<f64> = (0..14).map(|i| 0.2 * ((i * 5 % 7) as f64 - 3.0)).collect();
-            let (_, gradient) = objective.evaluate(&theta);
-            for index in 0..theta.len() {
-                let step = 1e-6;
-                let mut up = theta.clone();
-                up[index] += step;
-                let mut down = theta.clone();
-                down[index] -= step;
-                let numeric =
-                    (objective.evaluate(&up).0 - objective.evaluate(&down).0) / (2.0 * step);
-                assert!(
-                    (numeric - gradient[index]).abs() < 1e-7,
-                    "parameter {index}: {numeric} vs {}",
-                    gradient[index]
-                );
-            }
+            crate::test_support::assert_gradient_matches(
+                |theta| objective.evaluate(theta),
+                &theta,
+                1e-7,
+                "soft-label loss",
+            );
         });
     }
 

@@ -1158,13 +1158,7 @@ mod tests {
     #[test]
     fn confusion_rows_are_recovered() {
         let (n, m, k) = (60_000, 6, 3);
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut uniform = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut uniform = crate::test_support::uniform_stream(0x2545_f491_4f6c_dd1d);
         // LF j: right with 0.6 + 0.05 j; a wrong vote names class y + 1 (mod k) 80 % of the time.
         let truth_confusion: Vec<Vec<Vec<f64>>> = (0..m)
             .map(|lf| {
@@ -1227,13 +1221,7 @@ mod tests {
     #[test]
     fn the_sampled_start_reaches_the_same_optimum() {
         let (n, m, k) = (20_000, 12, 3);
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut uniform = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut uniform = crate::test_support::uniform_stream(0x9e37_79b9_7f4a_7c15);
         let mut votes = ndarray::Array2::from_elem((n, m), -1i8);
         for row in 0..n {
             let y = ((uniform() * k as f64) as usize).min(k - 1);
@@ -1288,21 +1276,12 @@ mod tests {
                     l2: 0.5,
                     cache: Mutex::new(None),
                 };
-                let (_, gradient) = objective.evaluate(&theta);
-                for index in 0..theta.len() {
-                    let step = 1e-6;
-                    let mut up = theta.clone();
-                    up[index] += step;
-                    let mut down = theta.clone();
-                    down[index] -= step;
-                    let numeric =
-                        (objective.evaluate(&up).0 - objective.evaluate(&down).0) / (2.0 * step);
-                    assert!(
-                        (numeric - gradient[index]).abs() < 1e-6,
-                        "k={cardinality} parameter {index}: {numeric} vs {}",
-                        gradient[index]
-                    );
-                }
+                crate::test_support::assert_gradient_matches(
+                    |theta| objective.evaluate(theta),
+                    &theta,
+                    1e-6,
+                    &format!("k={cardinality}"),
+                );
             }
         }
     }
