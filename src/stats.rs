@@ -15,6 +15,24 @@ use crate::matrix::{ABSTAIN, LabelMatrix};
 /// Distinct patterns per parallel work item when building the sparse form.
 const COUNT_CHUNK_ROWS: usize = 1 << 16;
 
+/// How many groups ahead the fill loop asks for the row it will copy.
+const PREFETCH_DISTANCE: usize = 8;
+
+/// Ask the processor to start loading `data` into the cache (a hint; nothing on other
+/// architectures).
+#[inline]
+fn prefetch(data: &[i8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in data.chunks(64) {
+        // SAFETY: a prefetch is a hint that never faults, and the pointer is in bounds.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr())
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
 /// A fixed 64-bit hash of a vote row (multiply-rotate over 8-byte words): fast, and the same on
 /// every run, so it can order patterns canonically.
 fn row_hash(row: &[i8]) -> u64 {
@@ -98,10 +116,15 @@ impl PatternCounts {
             }
         };
         let row = |index: usize| &flat[index * n_lfs..(index + 1) * n_lfs];
-        let mut keys: Vec<(u64, usize)> = (0..n_rows)
+        // Hash and vote count of every row in one pass in row order, since every later pass
+        // visits rows in hash order (random access).
+        let (mut keys, row_lengths): (Vec<(u64, usize)>, Vec<u32>) = (0..n_rows)
             .into_par_iter()
-            .map(|index| (row_hash(row(index)), index))
-            .collect();
+            .map(|index| {
+                let votes = row(index).iter().filter(|vote| **vote != ABSTAIN).count();
+                ((row_hash(row(index)), index), votes as u32)
+            })
+            .unzip();
         keys.par_sort_unstable_by(|left, right| {
             left.0
                 .cmp(&right.0)
@@ -125,13 +148,10 @@ impl PatternCounts {
         }
         // Sparse votes of each distinct row, written in parallel straight into place: count
         // each row's votes, lay out the offsets, then fill disjoint slices.
-        let lengths: Vec<usize> = groups
-            .par_iter()
-            .map(|(index, _)| row(*index).iter().filter(|vote| **vote != ABSTAIN).count())
-            .collect();
-        for length in &lengths {
+        result.offsets.reserve(groups.len());
+        for (index, _) in &groups {
             let last = *result.offsets.last().expect("offsets start with 0");
-            result.offsets.push(last + length);
+            result.offsets.push(last + row_lengths[*index] as usize);
         }
         result.votes = vec![Vote(0); *result.offsets.last().expect("offsets start with 0")];
         let mut slices = Vec::with_capacity(groups.len().div_ceil(COUNT_CHUNK_ROWS));
@@ -144,7 +164,12 @@ impl PatternCounts {
         }
         slices.into_par_iter().for_each(|(range, slice)| {
             let mut next = 0;
-            for (index, _) in &groups[range] {
+            let groups = &groups[range];
+            for (position, (index, _)) in groups.iter().enumerate() {
+                // The rows come in hash order: fetch one a few groups ahead.
+                if let Some((ahead, _)) = groups.get(position + PREFETCH_DISTANCE) {
+                    prefetch(row(*ahead));
+                }
                 for (lf, vote) in row(*index).iter().enumerate() {
                     if *vote != ABSTAIN {
                         slice[next] = Vote::new(lf, *vote as u8);
