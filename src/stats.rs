@@ -74,7 +74,7 @@ impl Vote {
 }
 
 /// Distinct vote patterns of a label matrix with their counts.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct PatternCounts {
     n_lfs: usize,
     cardinality: usize,
@@ -84,6 +84,18 @@ pub struct PatternCounts {
     votes: Vec<Vote>,
     counts: Vec<u64>,
     n_rows: u64,
+    /// [`PatternCounts::vote_counts`], computed on first use (every model asks for it).
+    vote_counts: std::sync::OnceLock<Vec<Vec<u64>>>,
+}
+
+impl PartialEq for PatternCounts {
+    fn eq(&self, other: &Self) -> bool {
+        (self.n_lfs, self.cardinality, self.n_rows)
+            == (other.n_lfs, other.cardinality, other.n_rows)
+            && self.offsets == other.offsets
+            && self.votes == other.votes
+            && self.counts == other.counts
+    }
 }
 
 /// Errors combining statistics.
@@ -194,6 +206,7 @@ impl PatternCounts {
             votes: Vec::new(),
             counts: Vec::new(),
             n_rows: 0,
+            vote_counts: std::sync::OnceLock::new(),
         }
     }
 
@@ -206,6 +219,7 @@ impl PatternCounts {
         self.offsets.push(self.votes.len());
         self.counts.push(count);
         self.n_rows += count;
+        self.vote_counts = std::sync::OnceLock::new();
     }
 
     /// Every `step`-th pattern with its count. The canonical order is by a hash of the row, so
@@ -300,6 +314,10 @@ impl PatternCounts {
 
     /// Per LF, per class, how many rows it voted that class in.
     pub fn vote_counts(&self) -> Vec<Vec<u64>> {
+        self.vote_counts.get_or_init(|| self.count_votes()).clone()
+    }
+
+    fn count_votes(&self) -> Vec<Vec<u64>> {
         let k = self.cardinality;
         let flat = (0..self.len().div_ceil(COUNT_CHUNK_ROWS))
             .into_par_iter()
