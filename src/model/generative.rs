@@ -512,8 +512,8 @@ fn neutral_confusion(polarity: &[bool]) -> Vec<Vec<f64>> {
 
 /// The M-step: the parameters that maximise the expected complete log-likelihood, projected
 /// onto the model's constraints (no LF voting one class fires more often on other classes).
-/// Confusion rows get one pseudo-vote per class of the LF from the neutral model, so a class
-/// the LF never voted on keeps the neutral row.
+/// Each confusion row gets `|S|` pseudo-votes spread as the neutral row, so a class on which
+/// the LF cast no votes keeps the neutral row.
 fn maximisation(
     expected: &Expected,
     n: f64,
