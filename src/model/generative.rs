@@ -997,7 +997,7 @@ fn optimise(
 }
 
 /// EM from `start` until an iteration improves the penalised objective by less than
-/// [`EM_TOLERANCE`] (relative) or [`EM_STEPS`] have run: each E-step is one pass over the
+/// [`EM_TOLERANCE`] (relative) or [`EM_STEPS`] (at most the iteration limit) have run: each E-step is one pass over the
 /// patterns, and each M-step maximises the penalised complete-data likelihood with L-BFGS
 /// (no pass). When every row holds many votes, the posteriors are sharp, EM converges in a few
 /// passes where L-BFGS on the marginal likelihood needs dozens.
@@ -1010,7 +1010,8 @@ fn expectation_maximisation(
     let n = stats.n_rows() as f64;
     let mut parameters = start;
     let mut previous = f64::INFINITY;
-    for step in 0..EM_STEPS {
+    let limit = EM_STEPS.min(usize::try_from(options.max_iterations).unwrap_or(usize::MAX));
+    for step in 0..limit {
         let expected = expectation(stats, Some(&parameters));
         let current = -expected.log_likelihood / n;
         if previous - current < EM_TOLERANCE * current.abs().max(1.0) {
@@ -1027,7 +1028,7 @@ fn expectation_maximisation(
         )?
         .parameters;
     }
-    Ok((parameters, EM_STEPS as u64))
+    Ok((parameters, limit as u64))
 }
 
 /// Fit the generative model to `stats`.
