@@ -20,6 +20,8 @@ use crate::metrics::{Scores, score};
 use classifier::{TrainReport, TrainingSet};
 use features::{FeatureConfig, SparseRows, apply_idf, inverse_document_frequency};
 
+/// Rows featurised at a time by [`Classifier::predict_proba`].
+const PREDICT_BLOCK_ROWS: usize = 1 << 16;
 /// Version of the classifier file format.
 pub const CLASSIFIER_FORMAT_VERSION: u32 = 1;
 
@@ -424,9 +426,15 @@ impl Classifier {
     /// Class probabilities of `texts`, rows x classes; rows in parallel, in order.
     pub fn predict_proba<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Array2<f64> {
         let k = self.classes.len();
-        let mut rows = self.features.term_frequencies(texts);
-        apply_idf(&mut rows, &self.idf);
-        let flat = classifier::predict(&self.theta(), &rows, k, self.idf.len());
+        let theta = self.theta();
+        let mut flat = Vec::with_capacity(texts.len() * k);
+        // A row's features depend on its text alone: featurising in blocks bounds the memory
+        // of the sparse features, and gives the same numbers.
+        for block in texts.chunks(PREDICT_BLOCK_ROWS) {
+            let mut rows = self.features.term_frequencies(block);
+            apply_idf(&mut rows, &self.idf);
+            flat.extend(classifier::predict(&theta, &rows, k, self.idf.len()));
+        }
         Array2::from_shape_vec((texts.len(), k), flat).expect("rows x classes")
     }
 
@@ -517,6 +525,17 @@ mod tests {
         let read = read_classifier(&path).unwrap();
         assert_eq!(read, model);
         assert_eq!(read.predict_proba(&texts), probabilities);
+        // More rows than one featurising block: each row gets what it gets alone.
+        let many: Vec<&str> = texts
+            .iter()
+            .cycle()
+            .take(PREDICT_BLOCK_ROWS + 7)
+            .copied()
+            .collect();
+        let blocked = model.predict_proba(&many);
+        for (row, p) in blocked.rows().into_iter().enumerate() {
+            assert_eq!(p, probabilities.row(row % texts.len()), "row {row}");
+        }
     }
 
     #[test]
