@@ -242,15 +242,26 @@ impl FittedModel {
         let k = self.classes.len();
         let mut probabilities = Array2::<f64>::zeros((matrix.n_rows(), k));
         let votes = matrix.votes();
+        let n_lfs = matrix.n_lfs();
+        // Row-major votes as one slice (the usual layout), else copied into one.
+        let owned: Vec<i8>;
+        let dense: &[i8] = match votes.as_slice() {
+            Some(dense) => dense,
+            None => {
+                owned = votes.iter().copied().collect();
+                &owned
+            }
+        };
         if let Some(flat) = probabilities.as_slice_mut() {
             flat.par_chunks_mut(k * 4096)
                 .enumerate()
                 .for_each(|(chunk, block)| {
-                    let mut sparse = Vec::new();
+                    let mut sparse = Vec::with_capacity(n_lfs);
                     for (offset, out) in block.chunks_mut(k).enumerate() {
                         let row = chunk * 4096 + offset;
                         sparse.clear();
-                        for (lf, vote) in votes.row(row).iter().enumerate() {
+                        let cells = &dense[row * n_lfs..(row + 1) * n_lfs];
+                        for (lf, vote) in cells.iter().enumerate() {
                             if *vote != ABSTAIN {
                                 sparse.push(Vote::new(lf, *vote as u8));
                             }
