@@ -70,7 +70,9 @@ fn parse_char_ngrams(text: &str) -> Result<CharNgrams, String> {
     if text == "none" {
         return Ok(CharNgrams(None));
     }
-    parse_range(text).map(|range| CharNgrams(Some(range)))
+    parse_range(text)
+        .map(|range| CharNgrams(Some(range)))
+        .map_err(|error| format!("{error} (or `none`)"))
 }
 
 fn parse_range(text: &str) -> Result<(usize, usize), String> {

@@ -166,7 +166,10 @@ pub struct EndModelSection {
 
 /// Character n-grams as written in the project file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "`[min, max]` (character n-gram lengths), `true` (the default lengths) or `false` (none)"
+)]
 pub enum CharNgramsSetting {
     /// `true`: the default lengths; `false`: none.
     Enabled(bool),
@@ -373,5 +376,10 @@ mod tests {
         assert_eq!(lengths("char_ngrams = [3, 5]\n").unwrap(), Some((3, 5)));
         let error = lengths("char_ngrams = [5, 3]\n").unwrap_err().to_string();
         assert!(error.contains("need 1 <= min <= max"), "{error}");
+        let error = lengths("char_ngrams = \"x\"\n").unwrap_err().to_string();
+        assert!(
+            error.contains("line 8") && error.contains("`[min, max]`"),
+            "{error}"
+        );
     }
 }

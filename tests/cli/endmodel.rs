@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::common::{failure, labelgen, repo_path, success};
+use crate::common::{failure, labelgen, repo_path, stderr, success};
 
 fn youtube(split: &str) -> String {
     repo_path(&format!("datasets/youtube/{split}.json"))
@@ -170,6 +170,28 @@ fn bad_input_is_refused_clearly() {
         error.contains("`labels.parquet` has no column `body`"),
         "{error}"
     );
+    // Character n-gram lengths the wrong way round, or not lengths at all.
+    for (value, expected) in [
+        ("5-3", "need 1 <= MIN <= MAX, got 5-3 (or `none`)"),
+        ("four", "expected MIN-MAX, got `four` (or `none`)"),
+    ] {
+        let output = labelgen(
+            dir.path(),
+            &[
+                "train",
+                "labels.parquet",
+                "-o",
+                "clf.json",
+                "--char-ngrams",
+                value,
+            ],
+        );
+        // A usage error: clap's exit code 2, no panic.
+        let error = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{error}");
+        assert!(error.contains(expected), "{error}");
+    }
+    assert!(!dir.path().join("clf.json").exists());
     // Nothing left once the uncovered rows are left out.
     std::fs::write(
         dir.path().join("uncovered.csv"),
