@@ -158,8 +158,8 @@ impl PatternCounts {
                 }
             }
         }
-        // Sparse votes of each distinct row, written in parallel straight into place: count
-        // each row's votes, lay out the offsets, then fill disjoint slices.
+        // Sparse votes of each distinct row, written in parallel straight into place: lay out
+        // the offsets from the vote counts, then fill disjoint slices.
         result.offsets.reserve(groups.len());
         for (index, _) in &groups {
             let last = *result.offsets.last().expect("offsets start with 0");
@@ -313,8 +313,8 @@ impl PatternCounts {
     }
 
     /// Per LF, per class, how many rows it voted that class in.
-    pub fn vote_counts(&self) -> Vec<Vec<u64>> {
-        self.vote_counts.get_or_init(|| self.count_votes()).clone()
+    pub fn vote_counts(&self) -> &[Vec<u64>] {
+        self.vote_counts.get_or_init(|| self.count_votes())
     }
 
     fn count_votes(&self) -> Vec<Vec<u64>> {

@@ -689,21 +689,15 @@ impl Layout {
             .map(|lf| {
                 let mut confusion = neutral_confusion(&polarity[lf]);
                 let indices = self.confusion_indices(lf);
-                let size = self.confusion[lf]
-                    .as_ref()
-                    .map_or(0, |(classes, _)| classes.len());
-                for row in indices.chunks(size.saturating_sub(1).max(1)) {
-                    let class = row[0].0;
-                    let mut logits = vec![0.0; self.k];
-                    let mut total = 1.0;
-                    for &(_, vote, index) in row {
-                        logits[vote] = theta[index].exp();
-                        total += logits[vote];
-                    }
-                    confusion[class][class] = 1.0 / total;
-                    for &(_, vote, _) in row {
-                        confusion[class][vote] = logits[vote] / total;
-                    }
+                // Row y: exp(θ_yv) for v ≠ y and 1 for v = y, over their sum.
+                let mut totals = vec![1.0; self.k];
+                for &(class, vote, index) in &indices {
+                    confusion[class][vote] = theta[index].exp();
+                    totals[class] += confusion[class][vote];
+                }
+                for &(class, vote, _) in &indices {
+                    confusion[class][vote] /= totals[class];
+                    confusion[class][class] = 1.0 / totals[class];
                 }
                 confusion
             })
@@ -896,6 +890,7 @@ fn neutral_prior(stats: &PatternCounts, layout: &Layout) -> Vec<f64> {
     let a = PRIOR_ACCURACY;
     let mut prior = vec![0.0; layout.len];
     for (lf, counts) in stats.vote_counts().iter().enumerate() {
+        let polarity: Vec<bool> = counts.iter().map(|count| *count > 0).collect();
         let coverage = counts.iter().sum::<u64>() as f64 / n;
         for class in 0..layout.k {
             prior[layout.coverage_index(lf, class)] = match layout.single[lf] {
@@ -904,14 +899,9 @@ fn neutral_prior(stats: &PatternCounts, layout: &Layout) -> Vec<f64> {
                 None => logit(coverage),
             };
         }
-        if let Some((classes, _)) = &layout.confusion[lf] {
-            let polarity: Vec<bool> = (0..layout.k)
-                .map(|class| classes.contains(&class))
-                .collect();
-            let confusion = neutral_confusion(&polarity);
-            for (class, vote, index) in layout.confusion_indices(lf) {
-                prior[index] = (confusion[class][vote] / confusion[class][class]).ln();
-            }
+        let confusion = neutral_confusion(&polarity);
+        for (class, vote, index) in layout.confusion_indices(lf) {
+            prior[index] = (confusion[class][vote] / confusion[class][class]).ln();
         }
     }
     prior
@@ -997,9 +987,9 @@ fn optimise(
 }
 
 /// EM from `start` until an iteration improves the penalised objective by less than
-/// [`EM_TOLERANCE`] (relative) or [`EM_STEPS`] (at most the iteration limit) have run: each E-step is one pass over the
-/// patterns, and each M-step maximises the penalised complete-data likelihood with L-BFGS
-/// (no pass). When every row holds many votes, the posteriors are sharp, EM converges in a few
+/// [`EM_TOLERANCE`] (relative) or [`EM_STEPS`] (at most the iteration limit) have run: each
+/// E-step is one pass over the patterns, and each M-step maximises the penalised complete-data
+/// likelihood with L-BFGS (no pass). When every row holds many votes, the posteriors are sharp, EM converges in a few
 /// passes where L-BFGS on the marginal likelihood needs dozens.
 fn expectation_maximisation(
     stats: &PatternCounts,
