@@ -225,8 +225,9 @@ impl LabelMatrix {
         }
         hasher.update(&(self.n_rows() as u64).to_le_bytes());
         match self.votes.as_slice() {
+            // The same bytes either way; BLAKE3's tree lets both cores hash a large matrix.
             Some(flat) => {
-                hasher.update(&flat.iter().map(|vote| *vote as u8).collect::<Vec<u8>>());
+                hasher.update_rayon(vote_bytes(flat));
             }
             None => {
                 for vote in self.votes.iter() {
@@ -237,35 +238,66 @@ impl LabelMatrix {
         hasher.finalize().to_hex().to_string()
     }
 
+    /// The row-major votes as one slice: borrowed in the usual layout, else copied.
+    pub(crate) fn row_major(&self) -> std::borrow::Cow<'_, [i8]> {
+        match self.votes.as_slice() {
+            Some(flat) => std::borrow::Cow::Borrowed(flat),
+            None => std::borrow::Cow::Owned(self.votes.iter().copied().collect()),
+        }
+    }
+
     /// Per LF, the fraction of rows where it voted (0 for an empty matrix).
     pub fn lf_coverage(&self) -> Vec<f64> {
-        let rows = self.n_rows();
-        let mut voted = vec![0usize; self.n_lfs()];
-        // Row by row, in memory order.
-        for row in self.votes.rows() {
-            for (count, vote) in voted.iter_mut().zip(row) {
-                *count += usize::from(*vote != ABSTAIN);
-            }
+        let (rows, n_lfs) = (self.n_rows(), self.n_lfs());
+        if rows == 0 || n_lfs == 0 {
+            return vec![0.0; n_lfs];
         }
+        let flat = self.row_major();
+        // Blocks of rows in parallel, each counted row by row in memory order; integer sums, so
+        // the split does not matter.
+        let voted = flat
+            .par_chunks(ROW_BLOCK * n_lfs)
+            .map(|block| {
+                let mut voted = vec![0usize; n_lfs];
+                for row in block.chunks_exact(n_lfs) {
+                    for (count, vote) in voted.iter_mut().zip(row) {
+                        *count += usize::from(*vote != ABSTAIN);
+                    }
+                }
+                voted
+            })
+            .reduce(
+                || vec![0usize; n_lfs],
+                |mut left, right| {
+                    left.iter_mut()
+                        .zip(right)
+                        .for_each(|(left, right)| *left += right);
+                    left
+                },
+            );
         voted
             .into_iter()
-            .map(|count| {
-                if rows == 0 {
-                    0.0
-                } else {
-                    count as f64 / rows as f64
-                }
-            })
+            .map(|count| count as f64 / rows as f64)
             .collect()
     }
 
     /// Per row, whether at least one LF voted.
     pub fn covered(&self) -> Vec<bool> {
-        self.votes
-            .rows()
-            .into_iter()
-            .map(|row| row.iter().any(|vote| *vote != ABSTAIN))
-            .collect()
+        let n_lfs = self.n_lfs();
+        if n_lfs == 0 {
+            return vec![false; self.n_rows()];
+        }
+        let flat = self.row_major();
+        let mut covered = vec![false; self.n_rows()];
+        covered
+            .par_chunks_mut(ROW_BLOCK)
+            .zip(flat.par_chunks(ROW_BLOCK * n_lfs))
+            .for_each(|(covered, block)| {
+                for (covered, row) in covered.iter_mut().zip(block.chunks_exact(n_lfs)) {
+                    *covered = row.iter().any(|vote| *vote != ABSTAIN);
+                }
+            });
+        covered
     }
 
     /// The fraction of rows where at least one LF voted (0 for an empty matrix).
@@ -275,13 +307,22 @@ impl LabelMatrix {
             return 0.0;
         }
         let covered = self
-            .votes
-            .rows()
+            .covered()
             .into_iter()
-            .filter(|row| row.iter().any(|vote| *vote != ABSTAIN))
+            .filter(|covered| *covered)
             .count();
         covered as f64 / rows as f64
     }
+}
+
+/// Rows per parallel work item of the whole-matrix passes.
+const ROW_BLOCK: usize = 1 << 14;
+
+/// Votes as bytes (each `i8` as its two's-complement `u8`).
+pub(crate) fn vote_bytes(votes: &[i8]) -> &[u8] {
+    // SAFETY: i8 and u8 have the same size and alignment, and every bit pattern is valid for
+    // both; the length and lifetime are the input's.
+    unsafe { std::slice::from_raw_parts(votes.as_ptr().cast::<u8>(), votes.len()) }
 }
 
 #[cfg(test)]

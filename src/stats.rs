@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use crate::matrix::{ABSTAIN, LabelMatrix};
+use crate::matrix::{ABSTAIN, LabelMatrix, vote_bytes};
 
 /// Distinct patterns per parallel work item when building the sparse form.
 const COUNT_CHUNK_ROWS: usize = 1 << 16;
@@ -36,8 +36,7 @@ fn prefetch(data: &[i8]) {
 /// A fixed 64-bit hash of a vote row (multiply-rotate over 8-byte words): fast, and the same on
 /// every run, so it can order patterns canonically.
 fn row_hash(row: &[i8]) -> u64 {
-    // SAFETY: i8 and u8 have the same size and alignment; every bit pattern is valid for both.
-    let bytes: &[u8] = unsafe { std::slice::from_raw_parts(row.as_ptr().cast::<u8>(), row.len()) };
+    let bytes = vote_bytes(row);
     let mut hash = row.len() as u64;
     let mut words = bytes.chunks_exact(8);
     for word in &mut words {
@@ -119,14 +118,8 @@ impl PatternCounts {
         if n_rows == 0 {
             return result;
         }
-        let owned: Vec<i8>;
-        let flat: &[i8] = match matrix.votes().as_slice() {
-            Some(flat) => flat,
-            None => {
-                owned = matrix.votes().iter().copied().collect();
-                &owned
-            }
-        };
+        let flat = matrix.row_major();
+        let flat: &[i8] = &flat;
         let row = |index: usize| &flat[index * n_lfs..(index + 1) * n_lfs];
         // Hash and vote count of every row in one pass in row order, since every later pass
         // visits rows in hash order (random access).
@@ -142,7 +135,8 @@ impl PatternCounts {
                 .cmp(&right.0)
                 .then_with(|| row(left.1).cmp(row(right.1)))
         });
-        // (first row, count) of each distinct row, in the canonical order.
+        // (first row, count) of each distinct row, in the canonical order, and where its
+        // sparse votes will start.
         let mut groups: Vec<(usize, u64)> = Vec::new();
         let mut previous: Option<(u64, usize)> = None;
         for (hash, index) in keys {
@@ -154,42 +148,57 @@ impl PatternCounts {
                 }
                 _ => {
                     groups.push((index, 1));
+                    let last = *result.offsets.last().expect("offsets start with 0");
+                    result.offsets.push(last + row_lengths[index] as usize);
                     previous = Some((hash, index));
                 }
             }
         }
-        // Sparse votes of each distinct row, written in parallel straight into place: lay out
-        // the offsets from the vote counts, then fill disjoint slices.
-        result.offsets.reserve(groups.len());
-        for (index, _) in &groups {
-            let last = *result.offsets.last().expect("offsets start with 0");
-            result.offsets.push(last + row_lengths[*index] as usize);
-        }
-        result.votes = vec![Vote(0); *result.offsets.last().expect("offsets start with 0")];
+        drop(row_lengths);
+        // Sparse votes of each distinct row, written in parallel straight into place: disjoint
+        // slices of the uninitialised vector, which together cover it.
+        let total = *result.offsets.last().expect("offsets start with 0");
+        result.votes = Vec::with_capacity(total);
         let mut slices = Vec::with_capacity(groups.len().div_ceil(COUNT_CHUNK_ROWS));
-        let mut rest = result.votes.as_mut_slice();
+        let mut rest = &mut result.votes.spare_capacity_mut()[..total];
         for start in (0..groups.len()).step_by(COUNT_CHUNK_ROWS) {
             let end = (start + COUNT_CHUNK_ROWS).min(groups.len());
             let (slice, tail) = rest.split_at_mut(result.offsets[end] - result.offsets[start]);
             slices.push((start..end, slice));
             rest = tail;
         }
-        slices.into_par_iter().for_each(|(range, slice)| {
-            let mut next = 0;
-            let groups = &groups[range];
-            for (position, (index, _)) in groups.iter().enumerate() {
-                // The rows come in hash order: fetch one a few groups ahead.
-                if let Some((ahead, _)) = groups.get(position + PREFETCH_DISTANCE) {
-                    prefetch(row(*ahead));
-                }
-                for (lf, vote) in row(*index).iter().enumerate() {
-                    if *vote != ABSTAIN {
-                        slice[next] = Vote::new(lf, *vote as u8);
-                        next += 1;
+        let written: usize = slices
+            .into_par_iter()
+            .map(|(range, slice)| {
+                let mut next = 0;
+                let groups = &groups[range];
+                // One row's votes, gathered without branches (the abstains are unpredictable):
+                // every cell is written and only a vote moves the cursor; one spare cell for
+                // a row's last cell when it is all votes.
+                let mut gathered = vec![Vote(0); n_lfs + 1];
+                for (position, (index, _)) in groups.iter().enumerate() {
+                    // The rows come in hash order: fetch one a few groups ahead.
+                    if let Some((ahead, _)) = groups.get(position + PREFETCH_DISTANCE) {
+                        prefetch(row(*ahead));
                     }
+                    let mut length = 0;
+                    for (lf, vote) in row(*index).iter().enumerate() {
+                        gathered[length] = Vote::new(lf, *vote as u8);
+                        length += usize::from(*vote != ABSTAIN);
+                    }
+                    for (slot, vote) in slice[next..next + length].iter_mut().zip(&gathered) {
+                        slot.write(*vote);
+                    }
+                    next += length;
                 }
-            }
-        });
+                assert_eq!(next, slice.len(), "a slice of sparse votes was not filled");
+                next
+            })
+            .sum();
+        assert_eq!(written, total, "the sparse votes were not all written");
+        // SAFETY: the slices split `[0, total)` of the spare capacity without overlap, and each
+        // was written in full (both asserted above).
+        unsafe { result.votes.set_len(total) };
         for (_, count) in groups {
             result.counts.push(count);
             result.n_rows += count;

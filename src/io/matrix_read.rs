@@ -2,6 +2,7 @@
 //! sidecar), integer vote tables written by other tools (Snorkel's `L` saved with pandas), and
 //! WRENCH split files, whose `weak_labels` are the matrix and `label` the gold labels.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -233,9 +234,9 @@ fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, Matr
         taken.push((lf, column));
     }
     let columns = taken
-        .into_par_iter()
+        .par_iter()
         .map(|(lf, column)| parquet_votes(path, lf, column, cardinality, n_rows))
-        .collect::<Result<Vec<Vec<i8>>, MatrixReadError>>()?;
+        .collect::<Result<Vec<Cow<'_, [i8]>>, MatrixReadError>>()?;
     // Row-major, transposed in tiles of rows that stay in the L1 cache, tiles in parallel.
     let mut flat = vec![-1i8; n_rows * n_lfs];
     if n_lfs > 0 {
@@ -252,6 +253,7 @@ fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, Matr
             });
     }
     drop(columns);
+    drop(taken);
     let votes =
         Array2::from_shape_vec((n_rows, n_lfs), flat).map_err(|error| invalid(path, error))?;
     let matrix = LabelMatrix::new(votes, layout.lfs, layout.classes)
@@ -288,14 +290,15 @@ fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, Matr
     Ok(LoadedMatrix { matrix, gold: None })
 }
 
-/// One LF column of a Parquet matrix as `i8` votes (nulls as abstains), range-checked.
-fn parquet_votes(
+/// One LF column of a Parquet matrix as `i8` votes (nulls as abstains), range-checked:
+/// borrowed from the column when it is one chunk of `Int8` without nulls (the usual case).
+fn parquet_votes<'a>(
     path: &Path,
     lf: &str,
-    column: polars::prelude::Column,
+    column: &'a polars::prelude::Column,
     cardinality: usize,
     n_rows: usize,
-) -> Result<Vec<i8>, MatrixReadError> {
+) -> Result<Cow<'a, [i8]>, MatrixReadError> {
     let not_votes = || {
         invalid(
             path,
@@ -305,6 +308,39 @@ fn parquet_votes(
     if !column.dtype().is_integer() {
         return Err(not_votes());
     }
+    let borrowed = column
+        .i8()
+        .ok()
+        .filter(|values| values.chunks().len() == 1 && values.null_count() == 0)
+        .and_then(|values| values.downcast_iter().next())
+        .map(|chunk| Cow::Borrowed(chunk.values().as_slice()));
+    let votes = match borrowed {
+        Some(votes) => votes,
+        None => Cow::Owned(converted_votes(path, lf, column, cardinality, n_rows)?),
+    };
+    let in_range = |value: &i8| *value >= -1 && (*value as i64) < cardinality as i64;
+    if !votes.iter().fold(true, |ok, value| ok & in_range(value))
+        && let Some(row) = votes.iter().position(|value| !in_range(value))
+    {
+        return Err(vote(path, lf, row, i64::from(votes[row]), cardinality).unwrap_err());
+    }
+    Ok(votes)
+}
+
+/// An integer column of another width, or with nulls or several chunks, as `i8` votes.
+fn converted_votes(
+    path: &Path,
+    lf: &str,
+    column: &polars::prelude::Column,
+    cardinality: usize,
+    n_rows: usize,
+) -> Result<Vec<i8>, MatrixReadError> {
+    let not_votes = || {
+        invalid(
+            path,
+            format!("column `{lf}` is {}, not integer votes", column.dtype()),
+        )
+    };
     if column.dtype() != &DataType::Int8 {
         // Casting to Int8 would turn large values into nulls: check the range first.
         let wide = column.cast(&DataType::Int64).map_err(|_| not_votes())?;
@@ -332,12 +368,6 @@ fn parquet_votes(
                     .map(|(row, value)| if bits.get_bit(row) { *value } else { -1 }),
             ),
         }
-    }
-    let in_range = |value: &i8| *value >= -1 && (*value as i64) < cardinality as i64;
-    if !votes.iter().fold(true, |ok, value| ok & in_range(value))
-        && let Some(row) = votes.iter().position(|value| !in_range(value))
-    {
-        return Err(vote(path, lf, row, i64::from(votes[row]), cardinality).unwrap_err());
     }
     Ok(votes)
 }

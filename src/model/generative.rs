@@ -103,6 +103,9 @@ struct Tables {
     prior: Vec<f64>,
     /// `evidence[(j k + v) k + y]`.
     evidence: Vec<f64>,
+    /// `evidence` laid out for dense rows: `dense[(j (k + 1) + v + 1) k + y]`, zeros for an
+    /// abstain (`v = -1`), so a row is summed without a branch per cell.
+    dense: Vec<f64>,
 }
 
 impl Tables {
@@ -129,6 +132,28 @@ impl Tables {
                 }
             }
         }
+    }
+}
+
+/// [`GenerativeParameters::posterior_dense`] for `K` classes (the per-class loops unrolled).
+fn posterior_dense_for<const K: usize>(
+    tables: &Tables,
+    dense: &[i8],
+    n_lfs: usize,
+    out: &mut [f64],
+) {
+    let prior: [f64; K] = std::array::from_fn(|class| tables.prior[class]);
+    for (cells, out) in dense.chunks_exact(n_lfs).zip(out.chunks_exact_mut(K)) {
+        let mut logits = prior;
+        for (lf, vote) in cells.iter().enumerate() {
+            let start = (lf * (K + 1) + (*vote + 1) as usize) * K;
+            let evidence: &[f64; K] = tables.dense[start..start + K].try_into().expect("K values");
+            for class in 0..K {
+                logits[class] += evidence[class];
+            }
+        }
+        normalise(&mut logits);
+        out.copy_from_slice(&logits);
     }
 }
 
@@ -196,12 +221,17 @@ impl GenerativeParameters {
                     }
                 }
             }
+            let mut dense = vec![0.0; self.coverage.len() * (k + 1) * k];
+            for (lf, lf_dense) in dense.chunks_exact_mut((k + 1) * k).enumerate() {
+                lf_dense[k..].copy_from_slice(&evidence[lf * k * k..(lf + 1) * k * k]);
+            }
             Tables {
                 k,
                 base,
                 delta,
                 prior,
                 evidence,
+                dense,
             }
         })
     }
@@ -218,6 +248,34 @@ impl GenerativeParameters {
     pub fn posterior(&self, votes: &[Vote], out: &mut [f64]) {
         self.tables().vote_logits(votes, out);
         normalise(out);
+    }
+
+    /// [`GenerativeParameters::posterior`] of each row of `dense` (row-major, `n_lfs` votes a
+    /// row, every vote in `-1..k`) into `out` (`k` probabilities a row).
+    pub(crate) fn posterior_dense(&self, dense: &[i8], n_lfs: usize, out: &mut [f64]) {
+        let tables = self.tables();
+        match tables.k {
+            2 => posterior_dense_for::<2>(tables, dense, n_lfs, out),
+            3 => posterior_dense_for::<3>(tables, dense, n_lfs, out),
+            4 => posterior_dense_for::<4>(tables, dense, n_lfs, out),
+            5 => posterior_dense_for::<5>(tables, dense, n_lfs, out),
+            6 => posterior_dense_for::<6>(tables, dense, n_lfs, out),
+            7 => posterior_dense_for::<7>(tables, dense, n_lfs, out),
+            8 => posterior_dense_for::<8>(tables, dense, n_lfs, out),
+            k => {
+                for (cells, out) in dense.chunks_exact(n_lfs).zip(out.chunks_exact_mut(k)) {
+                    out.copy_from_slice(&tables.prior);
+                    for (lf, vote) in cells.iter().enumerate() {
+                        let start = (lf * (k + 1) + (*vote + 1) as usize) * k;
+                        for (logit, evidence) in out.iter_mut().zip(&tables.dense[start..start + k])
+                        {
+                            *logit += evidence;
+                        }
+                    }
+                    normalise(out);
+                }
+            }
+        }
     }
 
     /// The model's exact posterior `P(Y | the votes and the abstains)`, used by the fit.
@@ -705,6 +763,34 @@ impl Layout {
         GenerativeParameters::new(class_balance, coverage, confusion, polarity.to_vec())
     }
 
+    /// The objective (penalised negative mean log-likelihood) and its gradient at `theta`, from
+    /// the log-likelihood and the expected counts at `parameters` (the parameters of `theta`).
+    /// With the counts of an E-step at `parameters`, this is the marginal objective's gradient
+    /// (Fisher's identity), so EM learns its own distance from the optimum for free.
+    fn penalised(
+        &self,
+        theta: &[f64],
+        parameters: &GenerativeParameters,
+        expected: &Expected,
+        log_likelihood: f64,
+        penalty: &Penalty,
+    ) -> (f64, Vec<f64>) {
+        let n = penalty.n;
+        let mut gradient = self.log_likelihood_gradient(theta, parameters, expected, n);
+        let mut cost = -log_likelihood / n;
+        for (((gradient, theta), prior), scale) in gradient
+            .iter_mut()
+            .zip(theta)
+            .zip(penalty.prior)
+            .zip(&self.precision)
+        {
+            let strength = penalty.l2 * scale / n;
+            *gradient = -*gradient / n + strength * (theta - prior);
+            cost += 0.5 * strength * (theta - prior).powi(2);
+        }
+        (cost, gradient)
+    }
+
     /// The gradient of the log-likelihood with respect to `theta`, from the expected counts.
     fn log_likelihood_gradient(
         &self,
@@ -801,39 +887,51 @@ impl Objective<'_> {
             return (*cost, gradient.clone());
         }
         let parameters = self.layout.parameters(theta, &self.balance, &self.polarity);
-        let n = self.n;
-        let (log_likelihood, mut gradient) = match self.data {
+        let (cost, gradient) = match self.data {
             Data::Marginal(stats) => {
                 let expected = expectation(stats, Some(&parameters));
-                let gradient =
-                    self.layout
-                        .log_likelihood_gradient(theta, &parameters, &expected, n);
-                (expected.log_likelihood, gradient)
+                self.layout.penalised(
+                    theta,
+                    &parameters,
+                    &expected,
+                    expected.log_likelihood,
+                    &self.penalty(),
+                )
             }
-            Data::Complete(expected) => (
+            Data::Complete(expected) => self.layout.penalised(
+                theta,
+                &parameters,
+                expected,
                 complete_log_likelihood(&parameters, expected),
-                self.layout
-                    .log_likelihood_gradient(theta, &parameters, expected, n),
+                &self.penalty(),
             ),
         };
-        // A Gaussian prior of precision `l2` on the logits (MAP): its weight against the data
-        // shrinks as n grows, as a prior's should.
-        let mut cost = -log_likelihood / n;
-        for (((gradient, theta), prior), scale) in gradient
-            .iter_mut()
-            .zip(theta)
-            .zip(&self.prior)
-            .zip(&self.layout.precision)
-        {
-            let strength = self.l2 * scale / n;
-            *gradient = -*gradient / n + strength * (theta - prior);
-            cost += 0.5 * strength * (theta - prior).powi(2);
-        }
-        if let Ok(mut cache) = self.cache.lock() {
-            *cache = Some((theta.to_vec(), cost, gradient.clone()));
-        }
+        self.remember(theta, cost, &gradient);
         (cost, gradient)
     }
+
+    fn penalty(&self) -> Penalty<'_> {
+        Penalty {
+            n: self.n,
+            prior: &self.prior,
+            l2: self.l2,
+        }
+    }
+
+    /// Keep an evaluation for argmin's next question about the same `theta`.
+    fn remember(&self, theta: &[f64], cost: f64, gradient: &[f64]) {
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Some((theta.to_vec(), cost, gradient.to_vec()));
+        }
+    }
+}
+
+/// The Gaussian prior of precision `l2` on the logits (MAP), centred on `prior`, for `n` rows:
+/// its weight against the data shrinks as `n` grows, as a prior's should.
+struct Penalty<'a> {
+    n: f64,
+    prior: &'a [f64],
+    l2: f64,
 }
 
 impl CostFunction for Objective<'_> {
@@ -921,20 +1019,23 @@ fn warm_start(
     parameters
 }
 
-/// Where L-BFGS ended.
+/// Where an optimisation ended.
 struct Optimum {
     parameters: GenerativeParameters,
+    /// The parameters as the optimiser's vector, with the objective and gradient there.
+    evaluation: Evaluation,
     converged: bool,
-    objective: f64,
     iterations: u64,
 }
 
 /// Minimise the penalised objective of `data` with argmin's L-BFGS, from `start`, to the
-/// gradient tolerance `tolerance`.
+/// gradient tolerance `tolerance`. `known` is the objective and gradient at `start` when the
+/// caller has them already (it saves a pass over the data).
 fn optimise(
     data: Data,
     n: f64,
     start: &GenerativeParameters,
+    known: Option<Evaluation>,
     prior: &[f64],
     options: &FitOptions,
     tolerance: f64,
@@ -942,7 +1043,10 @@ fn optimise(
     let balance = fixed_balance(options, start.class_balance.len());
     let polarity = start.polarity.clone();
     let layout = Layout::new(start.class_balance.len(), &polarity, balance.is_none());
-    let theta = layout.to_vector(start);
+    let theta = match &known {
+        Some((theta, _, _)) => theta.clone(),
+        None => layout.to_vector(start),
+    };
     let objective = Objective {
         data,
         n,
@@ -951,7 +1055,7 @@ fn optimise(
         polarity: polarity.clone(),
         prior: prior.to_vec(),
         l2: options.l2,
-        cache: Mutex::new(None),
+        cache: Mutex::new(known),
     };
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(tolerance)
@@ -972,53 +1076,105 @@ fn optimise(
             TerminationReason::SolverConverged | TerminationReason::TargetCostReached
         )
     );
-    let parameters = result
+    let objective = result
         .problem
         .problem
         .as_ref()
-        .map(|objective| objective.layout.parameters(&theta, &balance, &polarity))
         .ok_or_else(|| FitError::Optimiser("the objective was lost".to_owned()))?;
+    let parameters = objective.layout.parameters(&theta, &balance, &polarity);
+    let (cost, gradient) = objective.evaluate(&theta);
     Ok(Optimum {
         parameters,
+        evaluation: (theta, cost, gradient),
         converged,
-        objective: state.get_best_cost(),
         iterations: state.get_iter(),
     })
 }
 
-/// EM from `start` until an iteration improves the penalised objective by less than
-/// [`EM_TOLERANCE`] (relative) or [`EM_STEPS`] (at most the iteration limit) have run: each
-/// E-step is one pass over the patterns, and each M-step maximises the penalised complete-data
-/// likelihood with L-BFGS (no pass). When every row holds many votes, the posteriors are sharp, EM converges in a few
-/// passes where L-BFGS on the marginal likelihood needs dozens.
+/// EM from `start`, each E-step one pass over the patterns and each M-step the penalised
+/// complete-data optimum (L-BFGS, no pass). Every E-step also gives the marginal objective and
+/// its gradient at the current parameters (see [`Layout::penalised`]), so EM stops as soon as
+/// that gradient is below the tolerance: the optimum is then certified at no extra cost. When
+/// every row holds many votes the posteriors are sharp and EM gets there in a few passes where
+/// L-BFGS on the marginal likelihood needs dozens; when EM slows down (a step improves the
+/// objective by less than [`EM_TOLERANCE`], relative) or has taken [`EM_STEPS`] (at most the
+/// iteration limit), L-BFGS on the marginal likelihood finishes from where it stopped, starting
+/// from the last E-step's evaluation.
 fn expectation_maximisation(
     stats: &PatternCounts,
     start: GenerativeParameters,
     prior: &[f64],
     options: &FitOptions,
-) -> Result<(GenerativeParameters, u64), FitError> {
+) -> Result<Optimum, FitError> {
     let n = stats.n_rows() as f64;
-    let mut parameters = start;
+    let balance = fixed_balance(options, start.class_balance.len());
+    let layout = Layout::new(
+        start.class_balance.len(),
+        &start.polarity,
+        balance.is_none(),
+    );
+    let penalty = Penalty {
+        n,
+        prior,
+        l2: options.l2,
+    };
+    let limit = EM_STEPS.min(usize::try_from(options.max_iterations).unwrap_or(usize::MAX)) as u64;
+    let mut theta = layout.to_vector(&start);
+    let mut parameters = layout.parameters(&theta, &balance, &start.polarity);
     let mut previous = f64::INFINITY;
-    let limit = EM_STEPS.min(usize::try_from(options.max_iterations).unwrap_or(usize::MAX));
-    for step in 0..limit {
+    let mut steps = 0;
+    loop {
         let expected = expectation(stats, Some(&parameters));
-        let current = -expected.log_likelihood / n;
-        if previous - current < EM_TOLERANCE * current.abs().max(1.0) {
-            return Ok((parameters, step as u64));
+        let (cost, gradient) = layout.penalised(
+            &theta,
+            &parameters,
+            &expected,
+            expected.log_likelihood,
+            &penalty,
+        );
+        let converged = norm(&gradient) < options.tolerance;
+        let stalled = previous - cost < EM_TOLERANCE * cost.abs().max(1.0);
+        if converged || stalled || steps == limit {
+            let evaluation = (theta, cost, gradient);
+            if converged {
+                return Ok(Optimum {
+                    parameters,
+                    evaluation,
+                    converged,
+                    iterations: steps,
+                });
+            }
+            let finish = optimise(
+                Data::Marginal(stats),
+                n,
+                &parameters,
+                Some(evaluation),
+                prior,
+                options,
+                options.tolerance,
+            )?;
+            return Ok(Optimum {
+                iterations: steps + finish.iterations,
+                ..finish
+            });
         }
-        previous = current;
-        parameters = optimise(
+        previous = cost;
+        let step = optimise(
             Data::Complete(&expected),
             n,
             &parameters,
+            None,
             prior,
             options,
             1e-10,
-        )?
-        .parameters;
+        )?;
+        (theta, parameters) = (step.evaluation.0, step.parameters);
+        steps += 1;
     }
-    Ok((parameters, limit as u64))
+}
+
+fn norm(vector: &[f64]) -> f64 {
+    vector.iter().map(|value| value * value).sum::<f64>().sqrt()
 }
 
 /// Fit the generative model to `stats`.
@@ -1046,37 +1202,29 @@ fn fit_sampling_above(
     let balance = fixed_balance(options, k);
     let prior = neutral_prior(stats, &Layout::new(k, &polarity, balance.is_none()));
 
-    let (start, em_steps) = if stats.len() > sample_patterns {
+    let optimum = if stats.len() > sample_patterns {
         let sample = stats.every_nth(stats.len().div_ceil(sample_patterns));
         let start = warm_start(&sample, &balance, &polarity);
-        let n = sample.n_rows() as f64;
-        let start = optimise(
-            Data::Marginal(&sample),
-            n,
+        let start = expectation_maximisation(&sample, start, &prior, options)?;
+        expectation_maximisation(stats, start.parameters, &prior, options)?
+    } else {
+        let start = warm_start(stats, &balance, &polarity);
+        optimise(
+            Data::Marginal(stats),
+            stats.n_rows() as f64,
             &start,
+            None,
             &prior,
             options,
             options.tolerance,
-        )?;
-        expectation_maximisation(stats, start.parameters, &prior, options)?
-    } else {
-        (warm_start(stats, &balance, &polarity), 0)
+        )?
     };
-    let n = stats.n_rows() as f64;
-    let optimum = optimise(
-        Data::Marginal(stats),
-        n,
-        &start,
-        &prior,
-        options,
-        options.tolerance,
-    )?;
 
     let diagnostics = Diagnostics::of_iterations(
         "the optimiser",
-        em_steps + optimum.iterations,
+        optimum.iterations,
         optimum.converged,
-        optimum.objective,
+        optimum.evaluation.1,
         options.tolerance,
     );
     let parameters = optimum.parameters;
@@ -1235,6 +1383,49 @@ mod tests {
         for (left, right) in direct.lf_accuracy.iter().zip(&sampled.lf_accuracy) {
             let (left, right) = (left.unwrap(), right.unwrap());
             assert!((left - right).abs() < 1e-4, "{left} vs {right}");
+        }
+    }
+
+    /// The label of a dense row (the fast path of `predict_proba`, unrolled for up to 8
+    /// classes, generic above) is the posterior of its sparse votes, to the bit.
+    #[test]
+    fn dense_rows_get_the_posterior_of_their_votes() {
+        for k in [2usize, 4, 9] {
+            let (n, m) = (400, 7);
+            let mut uniform = crate::test_support::uniform_stream(0x5851_f42d_4c95_7f2d + k as u64);
+            let votes = ndarray::Array2::from_shape_fn((n, m), |(_, lf)| {
+                if uniform() < 0.4 {
+                    // LF 0 votes one class only; the others any.
+                    if lf == 0 {
+                        1
+                    } else {
+                        ((uniform() * k as f64) as usize).min(k - 1) as i8
+                    }
+                } else {
+                    -1
+                }
+            });
+            let names = (0..m).map(|lf| format!("lf{lf}")).collect();
+            let classes = (0..k).map(|class| class.to_string()).collect();
+            let matrix = LabelMatrix::new(votes.clone(), names, classes).unwrap();
+            let stats = PatternCounts::from_matrix(&matrix);
+            let mut model = fit(&stats, &FitOptions::default()).unwrap();
+            model.classes = (0..k).map(|class| class.to_string()).collect();
+            let Parameters::Generative(parameters) = &model.parameters else {
+                panic!("a generative model")
+            };
+            let dense = model.predict_proba(&matrix);
+            let mut expected = vec![0.0; k];
+            for (row, cells) in votes.rows().into_iter().enumerate() {
+                let sparse: Vec<Vote> = cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, vote)| **vote >= 0)
+                    .map(|(lf, vote)| Vote::new(lf, *vote as u8))
+                    .collect();
+                parameters.posterior(&sparse, &mut expected);
+                assert_eq!(dense.row(row).to_vec(), expected, "k = {k}, row {row}");
+            }
         }
     }
 

@@ -241,32 +241,34 @@ impl FittedModel {
     pub fn predict_proba(&self, matrix: &LabelMatrix) -> Array2<f64> {
         let k = self.classes.len();
         let mut probabilities = Array2::<f64>::zeros((matrix.n_rows(), k));
-        let votes = matrix.votes();
         let n_lfs = matrix.n_lfs();
-        // Row-major votes as one slice (the usual layout), else copied into one.
-        let owned: Vec<i8>;
-        let dense: &[i8] = match votes.as_slice() {
-            Some(dense) => dense,
-            None => {
-                owned = votes.iter().copied().collect();
-                &owned
+        let dense = matrix.row_major();
+        let dense: &[i8] = &dense;
+        if n_lfs == 0 {
+            for mut row in probabilities.rows_mut() {
+                if let Some(out) = row.as_slice_mut() {
+                    self.posterior(&[], out);
+                }
             }
-        };
-        if let Some(flat) = probabilities.as_slice_mut() {
+        } else if let Some(flat) = probabilities.as_slice_mut() {
             flat.par_chunks_mut(k * 4096)
-                .enumerate()
-                .for_each(|(chunk, block)| {
-                    let mut sparse = Vec::with_capacity(n_lfs);
-                    for (offset, out) in block.chunks_mut(k).enumerate() {
-                        let row = chunk * 4096 + offset;
-                        sparse.clear();
-                        let cells = &dense[row * n_lfs..(row + 1) * n_lfs];
-                        for (lf, vote) in cells.iter().enumerate() {
-                            if *vote != ABSTAIN {
-                                sparse.push(Vote::new(lf, *vote as u8));
+                .zip(dense.par_chunks(n_lfs * 4096))
+                .for_each(|(block, cells)| match &self.parameters {
+                    Parameters::Generative(parameters) => {
+                        parameters.posterior_dense(cells, n_lfs, block)
+                    }
+                    _ => {
+                        let mut sparse = Vec::with_capacity(n_lfs);
+                        for (offset, out) in block.chunks_mut(k).enumerate() {
+                            sparse.clear();
+                            let row = &cells[offset * n_lfs..(offset + 1) * n_lfs];
+                            for (lf, vote) in row.iter().enumerate() {
+                                if *vote != ABSTAIN {
+                                    sparse.push(Vote::new(lf, *vote as u8));
+                                }
                             }
+                            self.posterior(&sparse, out);
                         }
-                        self.posterior(&sparse, out);
                     }
                 });
         }
@@ -283,24 +285,28 @@ pub fn hard_labels(
     tie_break: TieBreak,
     seed: u64,
 ) -> Vec<i8> {
-    probabilities
-        .rows()
-        .into_iter()
+    let mut labels = vec![-1i8; probabilities.nrows()];
+    labels
+        .par_iter_mut()
+        .with_min_len(4096)
         .enumerate()
-        .map(|(row, p)| {
+        .for_each(|(row, label)| {
+            let p = probabilities.row(row);
             let best = p.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let tied: Vec<usize> = (0..p.len())
-                .filter(|class| p[*class] >= best - 1e-12)
-                .collect();
-            match (tied.len(), tie_break) {
-                (1, _) => tied[0] as i8,
-                (_, TieBreak::Abstain) => -1,
+            let is_tied = |class: &usize| p[*class] >= best - 1e-12;
+            let tied = (0..p.len()).filter(is_tied).count();
+            let pick = match (tied, tie_break) {
+                (1, _) => Some(0),
+                (_, TieBreak::Abstain) => None,
                 (count, TieBreak::Random) => {
-                    tied[(row_key_hash(keys, row, seed) % count as u64) as usize] as i8
+                    Some((row_key_hash(keys, row, seed) % count as u64) as usize)
                 }
+            };
+            if let Some(pick) = pick {
+                *label = (0..p.len()).filter(is_tied).nth(pick).unwrap_or(0) as i8;
             }
-        })
-        .collect()
+        });
+    labels
 }
 
 /// A seeded 64-bit hash of row `row`'s key (of its position when there are no keys): decides
