@@ -8,7 +8,9 @@
 2. Speed and memory: on a synthetic N x M matrix with K classes (benches/make_matrix.py),
    `labelgen fit` + `labelgen label` (processes, Parquet in and out) against Snorkel's
    `fit` + `predict_proba` (benches/snorkel_fit.py: in memory, one torch thread), wall time
-   and peak resident memory.
+   and peak resident memory; and, on the default 1M x 50 x 4, labelgen's count + fit +
+   predict_proba in memory (`cargo bench --bench label_model`) against Snorkel's in-memory
+   fit + predict_proba, in the same run.
 
 Usage: benches/compare_models.py --snorkel-python PY [--datasets DIR ...] [--rows N] [--lfs M]
        [--classes K] [--epochs E]
@@ -88,6 +90,9 @@ def speed(snorkel_python, rows, lfs, classes, epochs):
         label_seconds, label_memory = timed([LABELGEN, "label", model, matrix, "-o", labels])
     snorkel_seconds, snorkel_memory = timed([snorkel_python, os.path.join(HERE, "snorkel_fit.py"), matrix, str(classes), str(epochs)])
     _, snorkel_output = run([snorkel_python, os.path.join(HERE, "snorkel_fit.py"), matrix, str(classes), str(epochs)])
+    words = snorkel_output.split()
+    snorkel_in_memory = float(words[2]) + float(words[5])
+    in_memory = in_memory_seconds() if (rows, lfs, classes) == (1_000_000, 50, 4) else None
     print(f"\n{rows} x {lfs} matrix, {classes} classes; Snorkel {epochs} epochs, one torch thread\n")
     print("| run | seconds | peak RSS (MiB) |")
     print("|---|---|---|")
@@ -95,7 +100,25 @@ def speed(snorkel_python, rows, lfs, classes, epochs):
     print(f"| labelgen label (process: read Parquet, predict, write Parquet) | {label_seconds:.2f} | {label_memory:.0f} |")
     print(f"| Snorkel process (read Parquet, fit, predict_proba) | {snorkel_seconds:.2f} | {snorkel_memory:.0f} |")
     print(f"\nSnorkel's own timing (second run): {snorkel_output.strip()}")
-    print(f"labelgen fit + label: {fit_seconds + label_seconds:.2f} s")
+    ours = fit_seconds + label_seconds
+    print(f"labelgen fit + label: {ours:.2f} s")
+    print(f"\nprocesses (both read the Parquet matrix): Snorkel {snorkel_seconds:.2f} s / labelgen {ours:.2f} s = "
+          f"{snorkel_seconds / ours:.1f}x; peak memory {snorkel_memory:.0f} / {max(fit_memory, label_memory):.0f} MiB = "
+          f"{snorkel_memory / max(fit_memory, label_memory):.1f}x less")
+    print(f"Snorkel's fit + predict_proba in memory {snorkel_in_memory:.2f} s / labelgen's processes {ours:.2f} s = "
+          f"{snorkel_in_memory / ours:.1f}x")
+    if in_memory is not None:
+        print(f"in memory (labelgen: cargo bench --bench label_model, count + fit + predict_proba, mean): Snorkel "
+              f"{snorkel_in_memory:.2f} s / labelgen {in_memory:.3f} s = {snorkel_in_memory / in_memory:.1f}x")
+
+
+def in_memory_seconds():
+    """Mean seconds of count + fit + predict_proba in memory on 1M x 50 x 4 (criterion)."""
+    name = "count + fit + predict_proba, 1M x 50, 4 classes"
+    subprocess.run(["cargo", "bench", "--bench", "label_model", "--", "--noplot", name.replace("+", "\\+")],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.path.join(ROOT, "target", "criterion", "label_model", name, "new", "estimates.json")) as handle:
+        return json.load(handle)["mean"]["point_estimate"] / 1e9
 
 
 def main():
