@@ -1359,6 +1359,20 @@ mod tests {
     /// the same optimum as from majority vote, to the tolerance.
     #[test]
     fn the_sampled_start_reaches_the_same_optimum() {
+        let stats = three_class_stats();
+        assert!(stats.len() > 4096, "{} patterns", stats.len());
+        let options = FitOptions::default();
+        let direct = fit_sampling_above(&stats, &options, usize::MAX).unwrap();
+        let sampled = fit_sampling_above(&stats, &options, 1024).unwrap();
+        assert!(direct.diagnostics.converged && sampled.diagnostics.converged);
+        for (left, right) in direct.lf_accuracy.iter().zip(&sampled.lf_accuracy) {
+            let (left, right) = (left.unwrap(), right.unwrap());
+            assert!((left - right).abs() < 1e-4, "{left} vs {right}");
+        }
+    }
+
+    /// 20,000 rows, 12 LFs of rising accuracy voting any of 3 classes.
+    fn three_class_stats() -> PatternCounts {
         let (n, m, k) = (20_000, 12, 3);
         let mut uniform = crate::test_support::uniform_stream(0x9e37_79b9_7f4a_7c15);
         let mut votes = ndarray::Array2::from_elem((n, m), -1i8);
@@ -1374,15 +1388,40 @@ mod tests {
         }
         let names = (0..m).map(|lf| format!("lf{lf}")).collect();
         let classes = (0..k).map(|class| class.to_string()).collect();
-        let stats = PatternCounts::from_matrix(&LabelMatrix::new(votes, names, classes).unwrap());
-        assert!(stats.len() > 4096, "{} patterns", stats.len());
-        let options = FitOptions::default();
-        let direct = fit_sampling_above(&stats, &options, usize::MAX).unwrap();
-        let sampled = fit_sampling_above(&stats, &options, 1024).unwrap();
-        assert!(direct.diagnostics.converged && sampled.diagnostics.converged);
-        for (left, right) in direct.lf_accuracy.iter().zip(&sampled.lf_accuracy) {
-            let (left, right) = (left.unwrap(), right.unwrap());
-            assert!((left - right).abs() < 1e-4, "{left} vs {right}");
+        PatternCounts::from_matrix(&LabelMatrix::new(votes, names, classes).unwrap())
+    }
+
+    /// On the sampled path, EM that runs out of iterations hands over to L-BFGS, which runs out
+    /// too: the diagnostics say so (not converged, the iterations spent, a warning), and the
+    /// parameters are still valid probabilities.
+    #[test]
+    fn an_exhausted_iteration_limit_is_reported() {
+        let stats = three_class_stats();
+        let options = FitOptions {
+            max_iterations: 1,
+            tolerance: 1e-12,
+            ..FitOptions::default()
+        };
+        let model = fit_sampling_above(&stats, &options, 1024).unwrap();
+        assert!(!model.diagnostics.converged);
+        // One EM step, then one L-BFGS iteration.
+        assert_eq!(model.diagnostics.iterations, 2);
+        assert!(
+            model
+                .diagnostics
+                .warnings
+                .iter()
+                .any(|warning| warning.contains("tolerance")),
+            "{:?}",
+            model.diagnostics.warnings
+        );
+        assert!(model.diagnostics.objective.is_finite());
+        let Parameters::Generative(parameters) = &model.parameters else {
+            panic!("a generative model")
+        };
+        assert!((parameters.class_balance.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        for row in parameters.confusion.iter().flatten() {
+            assert!(row.iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p)));
         }
     }
 
