@@ -21,8 +21,12 @@
 //! penalty (strength `l2`, on the logits) pulling the parameters toward a neutral model in which
 //! every LF is right 70 % of the time it votes and the classes are balanced. It starts from the
 //! parameters majority vote implies, takes a few EM steps (closed form for this model), then
-//! runs argmin's L-BFGS on the penalised objective to convergence. The E-step runs over the
-//! distinct patterns in fixed chunks summed in order, so results do not depend on thread count.
+//! runs argmin's L-BFGS on the penalised objective to convergence. Above 65,536
+//! distinct patterns it starts instead from the optimum over an evenly spaced sample of them and
+//! runs EM over all of them (M-steps by L-BFGS on the complete-data objective), which stops when
+//! the marginal objective's gradient, known from each E-step, meets the tolerance (see
+//! `expectation_maximisation`). The E-step runs over the distinct patterns in fixed chunks
+//! summed in order, so results do not depend on thread count.
 //!
 //! A row's probabilistic label is `P(Y | the votes cast)`: the LFs that abstained on it are left
 //! out (see [`GenerativeParameters::posterior`] for why), so a row no LF covered gets the class
