@@ -49,6 +49,60 @@ fn row_hash(row: &[i8]) -> u64 {
     hash ^ (hash >> 29)
 }
 
+/// `keys` (a row's hash and index) sorted by hash, equal hashes by `tie` on the indices. The
+/// hashes are uniform, so their top bits spread the keys evenly over buckets of a few keys each:
+/// one counting pass and one scatter place every key in its bucket, and the buckets, sorted in
+/// parallel, are tiny (several times faster than a comparison sort of the whole).
+fn sort_by_hash(
+    keys: Vec<(u64, usize)>,
+    tie: impl Fn(usize, usize) -> std::cmp::Ordering + Sync,
+) -> Vec<(u64, usize)> {
+    let compare = |left: &(u64, usize), right: &(u64, usize)| {
+        left.0.cmp(&right.0).then_with(|| tie(left.1, right.1))
+    };
+    let bits = (usize::BITS - keys.len().leading_zeros())
+        .saturating_sub(2)
+        .clamp(1, 24);
+    let bucket = |hash: u64| (hash >> (64 - bits)) as usize;
+    let mut starts = vec![0usize; (1 << bits) + 1];
+    for (hash, _) in &keys {
+        starts[bucket(*hash) + 1] += 1;
+    }
+    for index in 1..starts.len() {
+        starts[index] += starts[index - 1];
+    }
+    let mut sorted = vec![(0u64, 0usize); keys.len()];
+    let mut next = starts.clone();
+    for key in keys {
+        let slot = &mut next[bucket(key.0)];
+        sorted[*slot] = key;
+        *slot += 1;
+    }
+    // Runs of whole buckets, about BUCKET_RUN keys each, sorted in parallel.
+    const BUCKET_RUN: usize = 1 << 14;
+    let mut runs = Vec::new();
+    let mut rest = sorted.as_mut_slice();
+    let (mut first, mut taken) = (0, 0);
+    while first + 1 < starts.len() {
+        let mut last = first + 1;
+        while last + 1 < starts.len() && starts[last] - starts[first] < BUCKET_RUN {
+            last += 1;
+        }
+        let (run, tail) = rest.split_at_mut(starts[last] - taken);
+        runs.push((run, first, last));
+        taken = starts[last];
+        rest = tail;
+        first = last;
+    }
+    runs.into_par_iter().for_each(|(run, first, last)| {
+        let base = starts[first];
+        for bucket in first..last {
+            run[starts[bucket] - base..starts[bucket + 1] - base].sort_unstable_by(compare);
+        }
+    });
+    sorted
+}
+
 /// One non-abstain vote: the LF's index (24 bits) and the class (8 bits), packed in 4 bytes so
 /// the sparse patterns of large matrices stay small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -123,18 +177,14 @@ impl PatternCounts {
         let row = |index: usize| &flat[index * n_lfs..(index + 1) * n_lfs];
         // Hash and vote count of every row in one pass in row order, since every later pass
         // visits rows in hash order (random access).
-        let (mut keys, row_lengths): (Vec<(u64, usize)>, Vec<u32>) = (0..n_rows)
+        let (keys, row_lengths): (Vec<(u64, usize)>, Vec<u32>) = (0..n_rows)
             .into_par_iter()
             .map(|index| {
                 let votes = row(index).iter().filter(|vote| **vote != ABSTAIN).count();
                 ((row_hash(row(index)), index), votes as u32)
             })
             .unzip();
-        keys.par_sort_unstable_by(|left, right| {
-            left.0
-                .cmp(&right.0)
-                .then_with(|| row(left.1).cmp(row(right.1)))
-        });
+        let keys = sort_by_hash(keys, |left, right| row(left).cmp(row(right)));
         // (first row, count) of each distinct row, in the canonical order, and where its
         // sparse votes will start.
         let mut groups: Vec<(usize, u64)> = Vec::new();
@@ -401,5 +451,51 @@ mod tests {
         assert_eq!(second.merge(&first).unwrap(), whole);
         let other = PatternCounts::from_matrix(&matrix(array![[0]]));
         assert!(first.merge(&other).is_err());
+    }
+
+    /// Larger matrices (buckets of the hash sort spread over several parallel runs, with many
+    /// duplicates or almost none): the counts are those of a plain map, the patterns come in
+    /// the canonical order (hash, then bytes), and two halves merge to the whole.
+    #[test]
+    fn large_matrices_count_like_a_map_in_canonical_order() {
+        let mut uniform = crate::test_support::uniform_stream(0x0123_4567_89ab_cdef);
+        for m in [6, 30] {
+            let n = 60_000;
+            let votes = ndarray::Array2::from_shape_fn((n, m), |_| {
+                let draw = uniform();
+                if draw < 0.6 {
+                    -1
+                } else if draw < 0.8 {
+                    0
+                } else {
+                    1
+                }
+            });
+            let counts = PatternCounts::from_matrix(&matrix(votes.clone()));
+            let mut expected = std::collections::BTreeMap::<Vec<i8>, u64>::new();
+            for row in votes.rows() {
+                *expected.entry(row.to_vec()).or_default() += 1;
+            }
+            let dense = |pattern: usize| {
+                let mut row = vec![ABSTAIN; m];
+                for vote in counts.pattern(pattern) {
+                    row[vote.lf()] = vote.class() as i8;
+                }
+                row
+            };
+            assert_eq!(counts.len(), expected.len(), "{m} LFs");
+            assert_eq!(counts.n_rows(), n as u64);
+            for pattern in 0..counts.len() {
+                assert_eq!(Some(&counts.count(pattern)), expected.get(&dense(pattern)));
+                if pattern > 0 {
+                    let (before, here) = (dense(pattern - 1), dense(pattern));
+                    assert!((row_hash(&before), &before) < (row_hash(&here), &here));
+                }
+            }
+            let half = |range: std::ops::Range<usize>| {
+                PatternCounts::from_matrix(&matrix(votes.slice(ndarray::s![range, ..]).to_owned()))
+            };
+            assert_eq!(half(0..n / 2).merge(&half(n / 2..n)).unwrap(), counts);
+        }
     }
 }
