@@ -3,3 +3,4 @@
 mod properties;
 mod recovery;
 mod snorkel_reference;
+mod synthetic;

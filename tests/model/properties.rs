@@ -72,30 +72,7 @@ fn permuting_lfs_permutes_only_the_parameters() {
 /// bit of the fitted model or of the probabilities.
 #[test]
 fn large_fits_do_not_depend_on_the_thread_count() {
-    let (n, m, k) = (100_000, 24, 3);
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut uniform = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let votes = ndarray::Array2::from_shape_fn((n, m), |(row, lf)| {
-        let truth = row % k;
-        if uniform() < 0.3 {
-            let right = uniform() < 0.55 + 0.015 * lf as f64;
-            (if right {
-                truth
-            } else {
-                (truth + 1 + lf % 2) % k
-            }) as i8
-        } else {
-            -1
-        }
-    });
-    let names: Vec<String> = (0..m).map(|lf| format!("lf{lf}")).collect();
-    let classes: Vec<String> = (0..k).map(|class| class.to_string()).collect();
-    let matrix = LabelMatrix::new(votes, names, classes).unwrap();
+    let (matrix, _) = crate::synthetic::synthetic(100_000, 24, 3, 5);
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -104,15 +81,7 @@ fn large_fits_do_not_depend_on_the_thread_count() {
         pool.install(|| {
             let stats = PatternCounts::from_matrix(&matrix);
             assert!(stats.len() > 65_536, "{} patterns", stats.len());
-            let model = fit(
-                ModelKind::Generative,
-                &stats,
-                matrix.lf_names(),
-                matrix.classes(),
-                &FitOptions::default(),
-                matrix.fingerprint(),
-            )
-            .unwrap();
+            let model = crate::synthetic::fit_generative(&matrix, &stats);
             assert!(model.diagnostics.converged, "{:?}", model.diagnostics);
             (
                 serde_json::to_string(&model).unwrap(),

@@ -1,0 +1,65 @@
+//! Shared by the label-model tests: a seeded synthetic matrix with known LF accuracies, and the
+//! default generative fit.
+
+use labelgen::matrix::LabelMatrix;
+use labelgen::model::{FitOptions, FittedModel, ModelKind, fit};
+use labelgen::stats::PatternCounts;
+use ndarray::Array2;
+
+/// SplitMix64: a small, well-known seeded generator.
+struct Generator(u64);
+
+impl Generator {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn uniform(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn below(&mut self, bound: usize) -> usize {
+        (self.uniform() * bound as f64) as usize
+    }
+}
+
+/// A matrix of `n` rows and the true accuracies of its `m` LFs.
+pub fn synthetic(n: usize, m: usize, k: usize, seed: u64) -> (LabelMatrix, Vec<f64>) {
+    let mut random = Generator(seed);
+    let accuracy: Vec<f64> = (0..m).map(|_| 0.55 + 0.4 * random.uniform()).collect();
+    let coverage: Vec<f64> = (0..m).map(|_| 0.05 + 0.45 * random.uniform()).collect();
+    let mut votes = Array2::from_elem((n, m), -1i8);
+    for row in 0..n {
+        let truth = random.below(k);
+        for lf in 0..m {
+            if random.uniform() < coverage[lf] {
+                let vote = if random.uniform() < accuracy[lf] {
+                    truth
+                } else {
+                    (truth + 1 + random.below(k - 1)) % k
+                };
+                votes[[row, lf]] = vote as i8;
+            }
+        }
+    }
+    let names = (0..m).map(|lf| format!("lf{lf}")).collect();
+    let classes = (0..k).map(|class| class.to_string()).collect();
+    (LabelMatrix::new(votes, names, classes).unwrap(), accuracy)
+}
+
+/// The default generative model fitted to `stats` of `matrix`.
+pub fn fit_generative(matrix: &LabelMatrix, stats: &PatternCounts) -> FittedModel {
+    fit(
+        ModelKind::Generative,
+        stats,
+        matrix.lf_names(),
+        matrix.classes(),
+        &FitOptions::default(),
+        String::new(),
+    )
+    .unwrap()
+}
