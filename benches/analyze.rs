@@ -6,18 +6,14 @@
 //!
 //! Run: `cargo bench --bench analyze`.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use labelgen::analysis::analyze;
 
 mod common;
-use common::synthetic;
+use common::matrix_group;
 
 fn bench(c: &mut Criterion) {
-    let (n, m, k) = (1_000_000, 50, 4);
-    let (matrix, gold) = synthetic(n, m, k);
-    let mut group = c.benchmark_group("analyze");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(n as u64));
+    let (matrix, gold, mut group) = matrix_group(c, "analyze");
     group.bench_function("1M x 50, 4 classes, with gold", |b| {
         b.iter(|| analyze(&matrix, Some(&gold), None).expect("analysis"))
     });

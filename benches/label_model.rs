@@ -6,19 +6,15 @@
 //!
 //! Run: `cargo bench --bench label_model`.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use labelgen::model::{FitOptions, ModelKind, fit};
 use labelgen::stats::PatternCounts;
 
 mod common;
-use common::synthetic;
+use common::matrix_group;
 
 fn bench(c: &mut Criterion) {
-    let (n, m, k) = (1_000_000, 50, 4);
-    let (matrix, _) = synthetic(n, m, k);
-    let mut group = c.benchmark_group("label_model");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(n as u64));
+    let (matrix, _, mut group) = matrix_group(c, "label_model");
     let fitted = |matrix| {
         let stats = PatternCounts::from_matrix(matrix);
         fit(

@@ -2,8 +2,27 @@
 //! 0.05-0.5, accuracy 0.55-0.95, a wrong vote naming another class uniformly (the recipe of
 //! `benches/make_matrix.py`), seeded.
 
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput};
 use labelgen::LabelMatrix;
 use ndarray::Array2;
+
+/// Rows, LFs and classes of the benches' matrix.
+pub const SHAPE: (usize, usize, usize) = (1_000_000, 50, 4);
+
+/// The [`SHAPE`] matrix with its true classes, and a criterion group `name` over it (10 samples,
+/// throughput in rows).
+pub fn matrix_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> (LabelMatrix, Vec<i64>, BenchmarkGroup<'a, WallTime>) {
+    let (n, m, k) = SHAPE;
+    let (matrix, gold) = synthetic(n, m, k);
+    let mut group = c.benchmark_group(name);
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    (matrix, gold, group)
+}
 
 /// xorshift64*: a small seeded generator, enough for synthetic votes.
 struct Rng(u64);
@@ -22,7 +41,7 @@ impl Rng {
 }
 
 /// `n` x `m` votes over `k` classes, and the true class of every row.
-pub fn synthetic(n: usize, m: usize, k: usize) -> (LabelMatrix, Vec<i64>) {
+fn synthetic(n: usize, m: usize, k: usize) -> (LabelMatrix, Vec<i64>) {
     let mut rng = Rng(0x5eed);
     let coverage: Vec<f64> = (0..m).map(|_| 0.05 + 0.45 * rng.uniform()).collect();
     let accuracy: Vec<f64> = (0..m).map(|_| 0.55 + 0.4 * rng.uniform()).collect();
