@@ -391,7 +391,7 @@ fn add_into(target: &mut [f64], source: &[f64]) {
 /// One E-step: posteriors of every pattern under `parameters` (or under majority vote).
 fn expectation(stats: &PatternCounts, parameters: Option<&GenerativeParameters>) -> Expected {
     // Fixed-size arrays let the compiler unroll the per-class loops for the usual small k.
-    let expected = match stats.cardinality() {
+    let partial = match stats.cardinality() {
         2 => expectation_for::<2>(stats, parameters),
         3 => expectation_for::<3>(stats, parameters),
         4 => expectation_for::<4>(stats, parameters),
@@ -401,14 +401,19 @@ fn expectation(stats: &PatternCounts, parameters: Option<&GenerativeParameters>)
         8 => expectation_for::<8>(stats, parameters),
         _ => expectation_dynamic(stats, parameters),
     };
-    expected.finish()
+    // The chunks' sums, added in chunk order whatever the thread count.
+    let mut total = Expected::zeros(stats.n_lfs(), stats.cardinality());
+    for expected in &partial {
+        total.add(expected);
+    }
+    total.finish()
 }
 
 /// The E-step for `K` classes; see [`expectation_dynamic`] for what it computes.
 fn expectation_for<const K: usize>(
     stats: &PatternCounts,
     parameters: Option<&GenerativeParameters>,
-) -> Expected {
+) -> Vec<Expected> {
     let n_lfs = stats.n_lfs();
     let tables = parameters.map(GenerativeParameters::tables);
     let delta: Option<(&[f64], [f64; K])> = tables.map(|tables| {
@@ -418,7 +423,7 @@ fn expectation_for<const K: usize>(
         )
     });
     let chunks = stats.len().div_ceil(PATTERN_CHUNK);
-    let partial: Vec<Expected> = (0..chunks)
+    (0..chunks)
         .into_par_iter()
         .map(|chunk| {
             let mut log_likelihood = 0.0;
@@ -472,24 +477,19 @@ fn expectation_for<const K: usize>(
                 voted: Vec::new(),
             }
         })
-        .collect();
-    let mut total = Expected::zeros(n_lfs, K);
-    for expected in &partial {
-        total.add(expected);
-    }
-    total
+        .collect()
 }
 
 /// One E-step: posteriors of every pattern under `parameters` (or under majority vote), and
-/// the expected counts they imply.
+/// the expected counts they imply, summed per chunk of [`PATTERN_CHUNK`] patterns.
 fn expectation_dynamic(
     stats: &PatternCounts,
     parameters: Option<&GenerativeParameters>,
-) -> Expected {
+) -> Vec<Expected> {
     let (n_lfs, k) = (stats.n_lfs(), stats.cardinality());
     let tables = parameters.map(GenerativeParameters::tables);
     let chunks = stats.len().div_ceil(PATTERN_CHUNK);
-    let partial: Vec<Expected> = (0..chunks)
+    (0..chunks)
         .into_par_iter()
         .map(|chunk| {
             let mut expected = Expected::zeros(n_lfs, k);
@@ -508,12 +508,7 @@ fn expectation_dynamic(
             }
             expected
         })
-        .collect();
-    let mut total = Expected::zeros(n_lfs, k);
-    for expected in &partial {
-        total.add(expected);
-    }
-    total
+        .collect()
 }
 
 fn clamp(p: f64) -> f64 {
@@ -1026,8 +1021,10 @@ fn warm_start(
 /// Where an optimisation ended.
 struct Optimum {
     parameters: GenerativeParameters,
-    /// The parameters as the optimiser's vector, with the objective and gradient there.
-    evaluation: Evaluation,
+    /// The parameters as the optimiser's vector.
+    theta: Vec<f64>,
+    /// The objective there.
+    objective: f64,
     converged: bool,
     iterations: u64,
 }
@@ -1080,16 +1077,16 @@ fn optimise(
             TerminationReason::SolverConverged | TerminationReason::TargetCostReached
         )
     );
-    let objective = result
+    let parameters = result
         .problem
         .problem
         .as_ref()
+        .map(|objective| objective.layout.parameters(&theta, &balance, &polarity))
         .ok_or_else(|| FitError::Optimiser("the objective was lost".to_owned()))?;
-    let parameters = objective.layout.parameters(&theta, &balance, &polarity);
-    let (cost, gradient) = objective.evaluate(&theta);
     Ok(Optimum {
         parameters,
-        evaluation: (theta, cost, gradient),
+        theta,
+        objective: state.get_best_cost(),
         converged,
         iterations: state.get_iter(),
     })
@@ -1139,11 +1136,11 @@ fn expectation_maximisation(
         let converged = norm(&gradient) < options.tolerance;
         let stalled = previous - cost < EM_TOLERANCE * cost.abs().max(1.0);
         if converged || stalled || steps == limit {
-            let evaluation = (theta, cost, gradient);
             if converged {
                 return Ok(Optimum {
                     parameters,
-                    evaluation,
+                    theta,
+                    objective: cost,
                     converged,
                     iterations: steps,
                 });
@@ -1152,7 +1149,7 @@ fn expectation_maximisation(
                 Data::Marginal(stats),
                 n,
                 &parameters,
-                Some(evaluation),
+                Some((theta, cost, gradient)),
                 prior,
                 options,
                 options.tolerance,
@@ -1172,7 +1169,7 @@ fn expectation_maximisation(
             options,
             1e-10,
         )?;
-        (theta, parameters) = (step.evaluation.0, step.parameters);
+        (theta, parameters) = (step.theta, step.parameters);
         steps += 1;
     }
 }
@@ -1228,7 +1225,7 @@ fn fit_sampling_above(
         "the optimiser",
         optimum.iterations,
         optimum.converged,
-        optimum.evaluation.1,
+        optimum.objective,
         options.tolerance,
     );
     let parameters = optimum.parameters;
