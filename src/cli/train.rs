@@ -46,13 +46,13 @@ pub struct TrainArguments {
     #[arg(long)]
     l2: Option<f64>,
     /// L-BFGS iteration limit.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = TrainOptions::default().max_iterations)]
     max_iterations: u64,
     /// Feature buckets: 2^BITS.
-    #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u32).range(8..=24))]
+    #[arg(long, default_value_t = FeatureConfig::default().hash_bits, value_parser = clap::value_parser!(u32).range(8..=24))]
     hash_bits: u32,
     /// Word n-grams from 1 to N.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = FeatureConfig::default().word_ngrams)]
     word_ngrams: usize,
     /// Character n-grams inside words, as MIN-MAX (for example 3-5), or `none`.
     #[arg(long, value_name = "MIN-MAX|none", default_value = "4-4", value_parser = parse_char_ngrams)]

@@ -299,14 +299,8 @@ fn parquet_votes<'a>(
     cardinality: usize,
     n_rows: usize,
 ) -> Result<Cow<'a, [i8]>, MatrixReadError> {
-    let not_votes = || {
-        invalid(
-            path,
-            format!("column `{lf}` is {}, not integer votes", column.dtype()),
-        )
-    };
     if !column.dtype().is_integer() {
-        return Err(not_votes());
+        return Err(not_votes(path, lf, column));
     }
     let borrowed = column
         .i8()
@@ -327,6 +321,14 @@ fn parquet_votes<'a>(
     Ok(votes)
 }
 
+/// The error for a column `lf` that does not hold integer votes.
+fn not_votes(path: &Path, lf: &str, column: &polars::prelude::Column) -> MatrixReadError {
+    invalid(
+        path,
+        format!("column `{lf}` is {}, not integer votes", column.dtype()),
+    )
+}
+
 /// An integer column of another width, or with nulls or several chunks, as `i8` votes.
 fn converted_votes(
     path: &Path,
@@ -335,15 +337,11 @@ fn converted_votes(
     cardinality: usize,
     n_rows: usize,
 ) -> Result<Vec<i8>, MatrixReadError> {
-    let not_votes = || {
-        invalid(
-            path,
-            format!("column `{lf}` is {}, not integer votes", column.dtype()),
-        )
-    };
     if column.dtype() != &DataType::Int8 {
         // Casting to Int8 would turn large values into nulls: check the range first.
-        let wide = column.cast(&DataType::Int64).map_err(|_| not_votes())?;
+        let wide = column
+            .cast(&DataType::Int64)
+            .map_err(|_| not_votes(path, lf, column))?;
         let wide = wide.i64().map_err(|error| invalid(path, error))?;
         let bad = wide.iter().enumerate().find_map(|(row, value)| {
             value
@@ -354,7 +352,9 @@ fn converted_votes(
             return Err(vote(path, lf, row, value, cardinality).unwrap_err());
         }
     }
-    let values = column.cast(&DataType::Int8).map_err(|_| not_votes())?;
+    let values = column
+        .cast(&DataType::Int8)
+        .map_err(|_| not_votes(path, lf, column))?;
     let values = values.i8().map_err(|error| invalid(path, error))?;
     let mut votes = Vec::with_capacity(n_rows);
     for chunk in values.downcast_iter() {
