@@ -34,3 +34,14 @@ pub(crate) fn assert_gradient_matches(
         );
     }
 }
+
+/// Assert that `diagnostics` carry a warning containing `text`.
+pub(crate) fn assert_warns(diagnostics: &crate::model::Diagnostics, text: &str) {
+    assert!(
+        diagnostics
+            .warnings
+            .iter()
+            .any(|warning| warning.contains(text)),
+        "no warning about `{text}` in {diagnostics:?}"
+    );
+}

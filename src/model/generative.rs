@@ -1407,15 +1407,7 @@ mod tests {
         assert!(!model.diagnostics.converged);
         // One EM step, then one L-BFGS iteration.
         assert_eq!(model.diagnostics.iterations, 2);
-        assert!(
-            model
-                .diagnostics
-                .warnings
-                .iter()
-                .any(|warning| warning.contains("tolerance")),
-            "{:?}",
-            model.diagnostics.warnings
-        );
+        crate::test_support::assert_warns(&model.diagnostics, "tolerance");
         assert!(model.diagnostics.objective.is_finite());
         let Parameters::Generative(parameters) = &model.parameters else {
             panic!("a generative model")

@@ -608,14 +608,6 @@ mod tests {
             String::new(),
         )
         .unwrap();
-        assert!(
-            model
-                .diagnostics
-                .warnings
-                .iter()
-                .any(|warning| warning.contains("LF `b` never votes")),
-            "{:?}",
-            model.diagnostics
-        );
+        crate::test_support::assert_warns(&model.diagnostics, "LF `b` never votes");
     }
 }
