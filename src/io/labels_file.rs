@@ -136,9 +136,18 @@ pub fn write_labels(path: &Path, table: &LabelTable<'_>) -> Result<(), OutputErr
     let metadata = serde_json::to_string(table.metadata).expect("metadata serializes");
     if parquet {
         let mut frame = frame(table, &names).map_err(|error| file.error(error))?;
-        // Snappy: probabilities barely compress, and it is fast and read everywhere.
+        // Probabilities are either few distinct values, which dictionary encoding already packs,
+        // or as many as rows, whose mantissas do not compress: compressing them costs time for a
+        // few percent of size. Text keys and columns carried over from the source do compress:
+        // Snappy then (fast, and read everywhere).
+        let text_keys = matches!(table.keys, Some((_, RowKeys::Text(_))));
+        let compression = if table.source.is_empty() && !text_keys {
+            ParquetCompression::Uncompressed
+        } else {
+            ParquetCompression::Snappy
+        };
         ParquetWriter::new(file.writer())
-            .with_compression(ParquetCompression::Snappy)
+            .with_compression(compression)
             .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
                 "labelgen".to_owned(),
                 metadata,
@@ -157,12 +166,20 @@ pub fn write_labels(path: &Path, table: &LabelTable<'_>) -> Result<(), OutputErr
     file.commit()
 }
 
-fn kept<T: Clone>(values: impl Iterator<Item = T>, keep: &[bool]) -> Vec<T> {
-    values
-        .zip(keep)
-        .filter(|(_, keep)| **keep)
-        .map(|(value, _)| value)
-        .collect()
+fn kept<T: Clone>(values: impl ExactSizeIterator<Item = T>, keep: &[bool]) -> Vec<T> {
+    let kept = keep.iter().filter(|keep| **keep).count();
+    if kept == values.len() {
+        // Every row (the usual case): one allocation of the exact size, no test per row.
+        return values.collect();
+    }
+    let mut out = Vec::with_capacity(kept);
+    out.extend(
+        values
+            .zip(keep)
+            .filter(|(_, keep)| **keep)
+            .map(|(value, _)| value),
+    );
+    out
 }
 
 fn source_series(name: &str, column: &Column, keep: &[bool]) -> Series {
