@@ -23,7 +23,7 @@ const PREFETCH_DISTANCE: usize = 8;
 #[inline]
 fn prefetch(data: &[i8]) {
     #[cfg(target_arch = "x86_64")]
-    for line in data.chunks(64) {
+    for line in data.chunks(64).chain(data.last().map(std::slice::from_ref)) {
         // SAFETY: a prefetch is a hint that never faults, and the pointer is in bounds.
         unsafe {
             std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr())
@@ -53,13 +53,12 @@ fn row_hash(row: &[i8]) -> u64 {
 /// hashes are uniform, so their top bits spread the keys evenly over buckets of a few keys each:
 /// one counting pass and one scatter place every key in its bucket, and the buckets, sorted in
 /// parallel, are tiny (several times faster than a comparison sort of the whole).
-fn sort_by_hash(
-    keys: Vec<(u64, usize)>,
-    tie: impl Fn(usize, usize) -> std::cmp::Ordering + Sync,
-) -> Vec<(u64, usize)> {
-    let compare = |left: &(u64, usize), right: &(u64, usize)| {
-        left.0.cmp(&right.0).then_with(|| tie(left.1, right.1))
-    };
+fn sort_by_hash<T: Copy + Default + Send + Sync>(
+    keys: Vec<(u64, T)>,
+    tie: impl Fn(T, T) -> std::cmp::Ordering + Sync,
+) -> Vec<(u64, T)> {
+    let compare =
+        |left: &(u64, T), right: &(u64, T)| left.0.cmp(&right.0).then_with(|| tie(left.1, right.1));
     let bits = (usize::BITS - keys.len().leading_zeros())
         .saturating_sub(2)
         .clamp(1, 24);
@@ -71,7 +70,7 @@ fn sort_by_hash(
     for index in 1..starts.len() {
         starts[index] += starts[index - 1];
     }
-    let mut sorted = vec![(0u64, 0usize); keys.len()];
+    let mut sorted = vec![(0u64, T::default()); keys.len()];
     let mut next = starts.clone();
     for key in keys {
         let slot = &mut next[bucket(key.0)];
@@ -101,6 +100,29 @@ fn sort_by_hash(
         }
     });
     sorted
+}
+
+/// Bits of a [`RowKey`] that hold the row's vote count (enough for the 2^24 LFs a [`Vote`]
+/// can name).
+const LENGTH_BITS: u32 = 24;
+
+/// A row's index (40 bits) and how many votes it holds (24 bits), in one word so the sorted
+/// keys carry both.
+#[derive(Clone, Copy, Debug, Default)]
+struct RowKey(u64);
+
+impl RowKey {
+    fn new(index: usize, votes: usize) -> Self {
+        RowKey(((index as u64) << LENGTH_BITS) | votes as u64)
+    }
+
+    fn index(self) -> usize {
+        (self.0 >> LENGTH_BITS) as usize
+    }
+
+    fn votes(self) -> usize {
+        (self.0 & ((1 << LENGTH_BITS) - 1)) as usize
+    }
 }
 
 /// One non-abstain vote: the LF's index (24 bits) and the class (8 bits), packed in 4 bytes so
@@ -175,21 +197,30 @@ impl PatternCounts {
         let flat = matrix.row_major();
         let flat: &[i8] = &flat;
         let row = |index: usize| &flat[index * n_lfs..(index + 1) * n_lfs];
-        // Hash and vote count of every row in one pass in row order, since every later pass
-        // visits rows in hash order (random access).
-        let (keys, row_lengths): (Vec<(u64, usize)>, Vec<u32>) = (0..n_rows)
+        // Hash, index and vote count of every row in one pass in row order, since every later
+        // pass visits rows in hash order (random access): the key carries what they need.
+        assert!(
+            (n_rows as u64) < 1 << (64 - LENGTH_BITS),
+            "at most 2^40 rows"
+        );
+        let keys: Vec<(u64, RowKey)> = (0..n_rows)
             .into_par_iter()
             .map(|index| {
                 let votes = row(index).iter().filter(|vote| **vote != ABSTAIN).count();
-                ((row_hash(row(index)), index), votes as u32)
+                (row_hash(row(index)), RowKey::new(index, votes))
             })
-            .unzip();
-        let keys = sort_by_hash(keys, |left, right| row(left).cmp(row(right)));
+            .collect();
+        let keys = sort_by_hash(keys, |left, right| {
+            row(left.index()).cmp(row(right.index()))
+        });
         // (first row, count) of each distinct row, in the canonical order, and where its
         // sparse votes will start.
-        let mut groups: Vec<(usize, u64)> = Vec::new();
+        // Room for every row to be distinct: pages never written are never touched.
+        let mut groups: Vec<(usize, u64)> = Vec::with_capacity(n_rows);
+        result.offsets.reserve(n_rows);
         let mut previous: Option<(u64, usize)> = None;
-        for (hash, index) in keys {
+        for (hash, key) in keys {
+            let index = key.index();
             match (previous, groups.last_mut()) {
                 (Some((last_hash, last_index)), Some(group))
                     if last_hash == hash && row(last_index) == row(index) =>
@@ -199,12 +230,11 @@ impl PatternCounts {
                 _ => {
                     groups.push((index, 1));
                     let last = *result.offsets.last().expect("offsets start with 0");
-                    result.offsets.push(last + row_lengths[index] as usize);
+                    result.offsets.push(last + key.votes());
                     previous = Some((hash, index));
                 }
             }
         }
-        drop(row_lengths);
         // Sparse votes of each distinct row, written in parallel straight into place: disjoint
         // slices of the uninitialised vector, which together cover it.
         let total = *result.offsets.last().expect("offsets start with 0");
