@@ -8,7 +8,7 @@
 2. Speed and memory: on a synthetic N x M matrix with K classes (benches/make_matrix.py),
    `labelgen fit` + `labelgen label` (processes, Parquet in and out) against Snorkel's
    `fit` + `predict_proba` (benches/snorkel_fit.py: in memory, one torch thread), wall time
-   and peak resident memory; and, on the default 1M x 50 x 4, labelgen's count + fit +
+   (labelgen: median of 5 runs; Snorkel: the faster of 2) and peak resident memory; and, on the default 1M x 50 x 4, labelgen's count + fit +
    predict_proba in memory (`cargo bench --bench label_model`) against Snorkel's in-memory
    fit + predict_proba, in the same run.
 
@@ -20,6 +20,7 @@ TOOLCHAIN notes: torch==1.13.1, numpy<2, pandas<3, pyarrow==19.0.1, scikit-learn
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LABELGEN = os.path.join(ROOT, "target", "release", "labelgen")
 MODELS = ["majority", "generative", "dawid-skene", "snorkel"]
+# labelgen's processes take about a second: the median of several runs steadies the figure.
+LABELGEN_RUNS = 5
 
 
 def run(command):
@@ -43,14 +46,23 @@ def run(command):
 
 
 def timed(command):
-    """Wall seconds and peak RSS (MiB) of one command, measured with wait4."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if status != 0:
-        sys.exit(f"failed: {' '.join(command)}: {process.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
+    """Wall seconds, peak RSS (MiB) and stdout of one command, measured with wait4."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if status != 0:
+            sys.exit(f"failed: {' '.join(command)}: {err.read().decode()}")
+        return elapsed, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def repeated(command, times):
+    """Median wall seconds and largest peak RSS (MiB) of `times` runs of one command."""
+    runs = [timed(command)[:2] for _ in range(times)]
+    return statistics.median(seconds for seconds, _ in runs), max(memory for _, memory in runs)
 
 
 def accuracy(datasets, snorkel_python):
@@ -86,26 +98,30 @@ def speed(snorkel_python, rows, lfs, classes, epochs):
         subprocess.check_call([snorkel_python, os.path.join(HERE, "make_matrix.py"), str(rows), str(lfs), str(classes), matrix])
     with tempfile.TemporaryDirectory() as work:
         model, labels = os.path.join(work, "model.json"), os.path.join(work, "labels.parquet")
-        fit_seconds, fit_memory = timed([LABELGEN, "fit", matrix, "--cardinality", str(classes), "-o", model])
-        label_seconds, label_memory = timed([LABELGEN, "label", model, matrix, "-o", labels])
-    snorkel_seconds, snorkel_memory = timed([snorkel_python, os.path.join(HERE, "snorkel_fit.py"), matrix, str(classes), str(epochs)])
-    _, snorkel_output = run([snorkel_python, os.path.join(HERE, "snorkel_fit.py"), matrix, str(classes), str(epochs)])
-    words = snorkel_output.split()
-    snorkel_in_memory = float(words[2]) + float(words[5])
+        fit_seconds, fit_memory = repeated([LABELGEN, "fit", matrix, "--cardinality", str(classes), "-o", model], LABELGEN_RUNS)
+        label_seconds, label_memory = repeated([LABELGEN, "label", model, matrix, "-o", labels], LABELGEN_RUNS)
+    # Snorkel takes half a minute a run: two runs, and the faster of each figure (the
+    # conservative side for the ratios below).
+    snorkel_runs = [timed([snorkel_python, os.path.join(HERE, "snorkel_fit.py"), matrix, str(classes), str(epochs)])
+                    for _ in range(2)]
+    snorkel_seconds = min(seconds for seconds, _, _ in snorkel_runs)
+    snorkel_memory = max(memory for _, memory, _ in snorkel_runs)
+    snorkel_in_memory = min(float(output.split()[2]) + float(output.split()[5]) for _, _, output in snorkel_runs)
     in_memory = in_memory_seconds() if (rows, lfs, classes) == (1_000_000, 50, 4) else None
     print(f"\n{rows} x {lfs} matrix, {classes} classes; Snorkel {epochs} epochs, one torch thread\n")
     print("| run | seconds | peak RSS (MiB) |")
     print("|---|---|---|")
-    print(f"| labelgen fit (process: read Parquet, fit, write JSON) | {fit_seconds:.2f} | {fit_memory:.0f} |")
-    print(f"| labelgen label (process: read Parquet, predict, write Parquet) | {label_seconds:.2f} | {label_memory:.0f} |")
-    print(f"| Snorkel process (read Parquet, fit, predict_proba) | {snorkel_seconds:.2f} | {snorkel_memory:.0f} |")
-    print(f"\nSnorkel's own timing (second run): {snorkel_output.strip()}")
+    print(f"| labelgen fit (process: read Parquet, fit, write JSON; median of {LABELGEN_RUNS}) | {fit_seconds:.2f} | {fit_memory:.0f} |")
+    print(f"| labelgen label (process: read Parquet, predict, write Parquet; median of {LABELGEN_RUNS}) | {label_seconds:.2f} | {label_memory:.0f} |")
+    print(f"| Snorkel process (read Parquet, fit, predict_proba; faster of 2) | {snorkel_seconds:.2f} | {snorkel_memory:.0f} |")
+    for seconds, _, output in snorkel_runs:
+        print(f"\nSnorkel run: {seconds:.2f} s as a process; its own timing: {output.strip()}")
     ours = fit_seconds + label_seconds
     print(f"labelgen fit + label: {ours:.2f} s")
     print(f"\nprocesses (both read the Parquet matrix): Snorkel {snorkel_seconds:.2f} s / labelgen {ours:.2f} s = "
           f"{snorkel_seconds / ours:.1f}x; peak memory {snorkel_memory:.0f} / {max(fit_memory, label_memory):.0f} MiB = "
           f"{snorkel_memory / max(fit_memory, label_memory):.1f}x less")
-    print(f"Snorkel's fit + predict_proba in memory {snorkel_in_memory:.2f} s / labelgen's processes {ours:.2f} s = "
+    print(f"Snorkel's fit + predict_proba in memory (faster of 2) {snorkel_in_memory:.2f} s / labelgen's processes {ours:.2f} s = "
           f"{snorkel_in_memory / ours:.1f}x")
     if in_memory is not None:
         print(f"in memory (labelgen: cargo bench --bench label_model, count + fit + predict_proba, mean): Snorkel "
