@@ -686,6 +686,23 @@ mod tests {
         }
     }
 
+    /// Read `path` as a matrix of `cardinality` classes.
+    fn read_with(path: &Path, cardinality: usize) -> Result<LoadedMatrix, MatrixReadError> {
+        read_matrix(
+            path,
+            &ReadOptions {
+                cardinality: Some(cardinality),
+                fallback_cardinality: None,
+            },
+        )
+    }
+
+    fn write_parquet(path: &Path, frame: &mut DataFrame) {
+        polars::prelude::ParquetWriter::new(File::create(path).unwrap())
+            .finish(frame)
+            .unwrap();
+    }
+
     #[test]
     fn foreign_matrices_need_a_cardinality() {
         let dir = tempfile::tempdir().unwrap();
@@ -695,43 +712,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("pass --cardinality K"), "{error}");
-        let loaded = read_matrix(
-            &path,
-            &ReadOptions {
-                cardinality: Some(3),
-                fallback_cardinality: None,
-            },
-        )
-        .unwrap();
+        let loaded = read_with(&path, 3).unwrap();
         assert_eq!(loaded.matrix.votes(), &array![[0, -1], [2, 1]]);
         assert_eq!(loaded.matrix.classes(), ["0", "1", "2"]);
-        let error = read_matrix(
-            &path,
-            &ReadOptions {
-                cardinality: Some(2),
-                fallback_cardinality: None,
-            },
-        )
-        .unwrap_err()
-        .to_string();
+        let error = read_with(&path, 2).unwrap_err().to_string();
         assert!(
             error.contains("LF `lf_a` votes 2 on row 1, outside -1..2"),
             "{error}"
         );
 
         let parquet = dir.path().join("pandas_L.parquet");
-        let mut frame = polars::prelude::df!("__index_level_0__" => [0i64, 1], "lf_a" => [0i64, 1], "lf_b" => [-1i32, 0]).unwrap();
-        polars::prelude::ParquetWriter::new(File::create(&parquet).unwrap())
-            .finish(&mut frame)
-            .unwrap();
-        let loaded = read_matrix(
+        write_parquet(
             &parquet,
-            &ReadOptions {
-                cardinality: Some(2),
-                fallback_cardinality: None,
-            },
-        )
-        .unwrap();
+            &mut polars::prelude::df!("__index_level_0__" => [0i64, 1], "lf_a" => [0i64, 1], "lf_b" => [-1i32, 0]).unwrap(),
+        );
+        let loaded = read_with(&parquet, 2).unwrap();
         assert_eq!(loaded.matrix.lf_names(), ["lf_a", "lf_b"]);
         assert_eq!(loaded.matrix.votes(), &array![[0, -1], [1, 0]]);
 
@@ -739,20 +734,11 @@ mod tests {
         for (bad, row) in [(2i8, 2), (-2, 1)] {
             let mut votes = vec![0i8, 1, -1, 1];
             votes[row] = bad;
-            let mut frame =
-                polars::prelude::df!("lf_a" => [1i8, 0, 0, -1], "lf_b" => votes).unwrap();
-            polars::prelude::ParquetWriter::new(File::create(&parquet).unwrap())
-                .finish(&mut frame)
-                .unwrap();
-            let error = read_matrix(
+            write_parquet(
                 &parquet,
-                &ReadOptions {
-                    cardinality: Some(2),
-                    fallback_cardinality: None,
-                },
-            )
-            .unwrap_err()
-            .to_string();
+                &mut polars::prelude::df!("lf_a" => [1i8, 0, 0, -1], "lf_b" => votes).unwrap(),
+            );
+            let error = read_with(&parquet, 2).unwrap_err().to_string();
             assert!(
                 error.contains(&format!(
                     "LF `lf_b` votes {bad} on row {row}, outside -1..2"
