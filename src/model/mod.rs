@@ -382,6 +382,11 @@ fn check_inputs(stats: &PatternCounts, options: &FitOptions) -> Result<(), FitEr
     Ok(())
 }
 
+/// How far below chance (`1 / k`) an estimated LF accuracy must be to be called worse than
+/// random: half the last printed digit, so an LF the model cannot tell from noise, estimated at
+/// chance give or take rounding, is not reported as "0.500 < 0.500".
+const CHANCE_MARGIN: f64 = 5e-4;
+
 fn add_vote_warnings(stats: &PatternCounts, model: &mut FittedModel) {
     let counts = stats.vote_counts();
     if model.lfs.len() == 1 {
@@ -397,7 +402,7 @@ fn add_vote_warnings(stats: &PatternCounts, model: &mut FittedModel) {
                 "LF `{name}` never votes; it carries no information"
             ));
         } else if let Some(accuracy) = model.lf_accuracy[lf]
-            && accuracy < 1.0 / k
+            && accuracy < 1.0 / k - CHANCE_MARGIN
         {
             model.diagnostics.warnings.push(format!(
                 "LF `{name}` is estimated worse than random ({accuracy:.3} < {:.3}); check its logic or its label",
@@ -503,6 +508,33 @@ mod tests {
         let labels = hard_labels(&many, Some(&keys), TieBreak::Random, 9);
         let ones = labels.iter().filter(|label| **label == 1).count();
         assert!((60..140).contains(&ones), "{ones} of 200");
+    }
+
+    #[test]
+    fn lfs_below_chance_are_reported_and_those_at_chance_are_not() {
+        let matrix = LabelMatrix::new(
+            array![[0, 1, -1], [1, 1, -1], [0, 0, -1]],
+            vec!["a".into(), "b".into(), "silent".into()],
+            vec!["x".into(), "y".into()],
+        )
+        .unwrap();
+        let stats = PatternCounts::from_matrix(&matrix);
+        let mut model = FittedModel::unnamed(
+            Parameters::Majority,
+            vec![0.5, 0.5],
+            vec![Some(0.4), Some(0.5 - 1e-9), None],
+            Diagnostics::default(),
+        );
+        model.lfs = matrix.lf_names().to_vec();
+        model.classes = matrix.classes().to_vec();
+        add_vote_warnings(&stats, &mut model);
+        assert_eq!(
+            model.diagnostics.warnings,
+            [
+                "LF `a` is estimated worse than random (0.400 < 0.500); check its logic or its label",
+                "LF `silent` never votes; it carries no information",
+            ]
+        );
     }
 
     #[test]
