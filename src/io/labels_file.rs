@@ -166,20 +166,12 @@ pub fn write_labels(path: &Path, table: &LabelTable<'_>) -> Result<(), OutputErr
     file.commit()
 }
 
-fn kept<T: Clone>(values: impl ExactSizeIterator<Item = T>, keep: &[bool]) -> Vec<T> {
-    let kept = keep.iter().filter(|keep| **keep).count();
-    if kept == values.len() {
-        // Every row (the usual case): one allocation of the exact size, no test per row.
-        return values.collect();
-    }
-    let mut out = Vec::with_capacity(kept);
-    out.extend(
-        values
-            .zip(keep)
-            .filter(|(_, keep)| **keep)
-            .map(|(value, _)| value),
-    );
-    out
+fn kept<T: Clone>(values: impl Iterator<Item = T>, keep: &[bool]) -> Vec<T> {
+    values
+        .zip(keep)
+        .filter(|(_, keep)| **keep)
+        .map(|(value, _)| value)
+        .collect()
 }
 
 fn source_series(name: &str, column: &Column, keep: &[bool]) -> Series {
