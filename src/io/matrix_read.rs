@@ -730,6 +730,22 @@ mod tests {
         assert_eq!(loaded.matrix.lf_names(), ["lf_a", "lf_b"]);
         assert_eq!(loaded.matrix.votes(), &array![[0, -1], [1, 0]]);
 
+        // Nulls (a pandas nullable column, say) are abstains; several row groups read whole.
+        let mut frame = polars::prelude::df!(
+            "lf_a" => [Some(1i8), None, Some(0), None, Some(-1)],
+            "lf_b" => [0i8, 1, -1, 1, 0]
+        )
+        .unwrap();
+        polars::prelude::ParquetWriter::new(File::create(&parquet).unwrap())
+            .with_row_group_size(Some(2))
+            .finish(&mut frame)
+            .unwrap();
+        let loaded = read_with(&parquet, 2).unwrap();
+        assert_eq!(
+            loaded.matrix.votes(),
+            &array![[1, 0], [-1, 1], [0, -1], [-1, 1], [-1, 0]]
+        );
+
         // Int8 columns (read in place): a vote outside the classes names its row, either side.
         for (bad, row) in [(2i8, 2), (-2, 1)] {
             let mut votes = vec![0i8, 1, -1, 1];
