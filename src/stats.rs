@@ -49,7 +49,8 @@ fn row_hash(row: &[i8]) -> u64 {
     hash ^ (hash >> 29)
 }
 
-/// `keys` (a row's hash and index) sorted by hash, equal hashes by `tie` on the indices. The
+/// `keys` (a row's hash and what identifies the row) sorted by hash, equal hashes by `tie` on
+/// the rows. The
 /// hashes are uniform, so their top bits spread the keys evenly over buckets of a few keys each:
 /// one counting pass and one scatter place every key in its bucket, and the buckets, sorted in
 /// parallel, are tiny (several times faster than a comparison sort of the whole).
@@ -214,8 +215,8 @@ impl PatternCounts {
             row(left.index()).cmp(row(right.index()))
         });
         // (first row, count) of each distinct row, in the canonical order, and where its
-        // sparse votes will start.
-        // Room for every row to be distinct: pages never written are never touched.
+        // sparse votes will start; room for every row to be distinct (pages never written are
+        // never touched).
         let mut groups: Vec<(usize, u64)> = Vec::with_capacity(n_rows);
         result.offsets.reserve(n_rows);
         let mut previous: Option<(u64, usize)> = None;

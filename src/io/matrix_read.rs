@@ -697,8 +697,10 @@ mod tests {
         )
     }
 
-    fn write_parquet(path: &Path, frame: &mut DataFrame) {
+    /// Write `frame` to `path` in row groups of `row_group` rows (polars' default if `None`).
+    fn write_parquet(path: &Path, frame: &mut DataFrame, row_group: Option<usize>) {
         polars::prelude::ParquetWriter::new(File::create(path).unwrap())
+            .with_row_group_size(row_group)
             .finish(frame)
             .unwrap();
     }
@@ -725,21 +727,22 @@ mod tests {
         write_parquet(
             &parquet,
             &mut polars::prelude::df!("__index_level_0__" => [0i64, 1], "lf_a" => [0i64, 1], "lf_b" => [-1i32, 0]).unwrap(),
+            None,
         );
         let loaded = read_with(&parquet, 2).unwrap();
         assert_eq!(loaded.matrix.lf_names(), ["lf_a", "lf_b"]);
         assert_eq!(loaded.matrix.votes(), &array![[0, -1], [1, 0]]);
 
         // Nulls (a pandas nullable column, say) are abstains; several row groups read whole.
-        let mut frame = polars::prelude::df!(
-            "lf_a" => [Some(1i8), None, Some(0), None, Some(-1)],
-            "lf_b" => [0i8, 1, -1, 1, 0]
-        )
-        .unwrap();
-        polars::prelude::ParquetWriter::new(File::create(&parquet).unwrap())
-            .with_row_group_size(Some(2))
-            .finish(&mut frame)
-            .unwrap();
+        write_parquet(
+            &parquet,
+            &mut polars::prelude::df!(
+                "lf_a" => [Some(1i8), None, Some(0), None, Some(-1)],
+                "lf_b" => [0i8, 1, -1, 1, 0]
+            )
+            .unwrap(),
+            Some(2),
+        );
         let loaded = read_with(&parquet, 2).unwrap();
         assert_eq!(
             loaded.matrix.votes(),
@@ -753,6 +756,7 @@ mod tests {
             write_parquet(
                 &parquet,
                 &mut polars::prelude::df!("lf_a" => [1i8, 0, 0, -1], "lf_b" => votes).unwrap(),
+                None,
             );
             let error = read_with(&parquet, 2).unwrap_err().to_string();
             assert!(
