@@ -8,8 +8,8 @@
 2. Speed and memory: on a synthetic N x M matrix with K classes (benches/make_matrix.py),
    `labelgen fit` + `labelgen label` (processes, Parquet in and out) against Snorkel's
    `fit` + `predict_proba` (benches/snorkel_fit.py: in memory, one torch thread), wall time
-   (labelgen: median of 5 runs; Snorkel: the faster of 2) and peak resident memory; and, on the default 1M x 50 x 4, labelgen's count + fit +
-   predict_proba in memory (`cargo bench --bench label_model`) against Snorkel's in-memory
+   (labelgen: median of 5 runs; Snorkel: the faster of 2) and peak resident memory; and, on
+   the default 1M x 50 x 4, labelgen's count + fit + predict_proba in memory (`cargo bench --bench label_model`) against Snorkel's in-memory
    fit + predict_proba, in the same run.
 
 Usage: benches/compare_models.py --snorkel-python PY [--datasets DIR ...] [--rows N] [--lfs M]
@@ -106,7 +106,9 @@ def speed(snorkel_python, rows, lfs, classes, epochs):
                     for _ in range(2)]
     snorkel_seconds = min(seconds for seconds, _, _ in snorkel_runs)
     snorkel_memory = max(memory for _, memory, _ in snorkel_runs)
+    # snorkel_fit.py prints "snorkel fit F s, predict_proba P s, rows N".
     snorkel_in_memory = min(float(output.split()[2]) + float(output.split()[5]) for _, _, output in snorkel_runs)
+    ours, ours_memory = fit_seconds + label_seconds, max(fit_memory, label_memory)
     in_memory = in_memory_seconds() if (rows, lfs, classes) == (1_000_000, 50, 4) else None
     print(f"\n{rows} x {lfs} matrix, {classes} classes; Snorkel {epochs} epochs, one torch thread\n")
     print("| run | seconds | peak RSS (MiB) |")
@@ -116,11 +118,10 @@ def speed(snorkel_python, rows, lfs, classes, epochs):
     print(f"| Snorkel process (read Parquet, fit, predict_proba; faster of 2) | {snorkel_seconds:.2f} | {snorkel_memory:.0f} |")
     for seconds, _, output in snorkel_runs:
         print(f"\nSnorkel run: {seconds:.2f} s as a process; its own timing: {output.strip()}")
-    ours = fit_seconds + label_seconds
     print(f"labelgen fit + label: {ours:.2f} s")
     print(f"\nprocesses (both read the Parquet matrix): Snorkel {snorkel_seconds:.2f} s / labelgen {ours:.2f} s = "
-          f"{snorkel_seconds / ours:.1f}x; peak memory {snorkel_memory:.0f} / {max(fit_memory, label_memory):.0f} MiB = "
-          f"{snorkel_memory / max(fit_memory, label_memory):.1f}x less")
+          f"{snorkel_seconds / ours:.1f}x; peak memory {snorkel_memory:.0f} / {ours_memory:.0f} MiB = "
+          f"{snorkel_memory / ours_memory:.1f}x less")
     print(f"Snorkel's fit + predict_proba in memory (faster of 2) {snorkel_in_memory:.2f} s / labelgen's processes {ours:.2f} s = "
           f"{snorkel_in_memory / ours:.1f}x")
     if in_memory is not None:
