@@ -9,6 +9,7 @@ use ndarray::Array2;
 use polars::prelude::{
     DataFrame, IntoColumn, KeyValueMetadata, NamedFrom, ParquetCompression, ParquetWriter, Series,
 };
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::atomic::{AtomicFile, OutputError};
@@ -166,17 +167,21 @@ pub fn write_labels(path: &Path, table: &LabelTable<'_>) -> Result<(), OutputErr
     file.commit()
 }
 
-fn kept<T: Clone>(values: impl Iterator<Item = T>, keep: &[bool]) -> Vec<T> {
-    values
-        .zip(keep)
-        .filter(|(_, keep)| **keep)
-        .map(|(value, _)| value)
-        .collect()
+/// The values of the rows to write: all of them when `keep` is `None`.
+fn kept<T>(values: impl ExactSizeIterator<Item = T>, keep: Option<&[bool]>) -> Vec<T> {
+    match keep {
+        None => values.collect(),
+        Some(keep) => values
+            .zip(keep)
+            .filter(|(_, keep)| **keep)
+            .map(|(value, _)| value)
+            .collect(),
+    }
 }
 
-fn source_series(name: &str, column: &Column, keep: &[bool]) -> Series {
+fn source_series(name: &str, column: &Column, keep: Option<&[bool]>) -> Series {
     let valid = |row: usize| column.is_valid(row);
-    let rows = || (0..column.len()).filter(|row| keep[*row]);
+    let rows = || (0..column.len()).filter(|row| keep.is_none_or(|keep| keep[*row]));
     match column.values() {
         Values::Text { .. } => Series::new(
             name.into(),
@@ -204,7 +209,8 @@ fn source_series(name: &str, column: &Column, keep: &[bool]) -> Series {
 }
 
 fn frame(table: &LabelTable<'_>, names: &[String]) -> polars::prelude::PolarsResult<DataFrame> {
-    let keep = table.keep;
+    let height = table.keep.iter().filter(|keep| **keep).count();
+    let keep = (height < table.keep.len()).then_some(table.keep);
     let mut names = names.iter();
     let mut columns = Vec::new();
     if let Some((_, keys)) = table.keys {
@@ -219,9 +225,14 @@ fn frame(table: &LabelTable<'_>, names: &[String]) -> polars::prelude::PolarsRes
         names.next();
         columns.push(source_series(name, column, keep).into_column());
     }
-    for class in 0..table.probabilities.ncols() {
+    // One column per class out of the row-major probabilities: the columns are gathered in
+    // parallel (each is a strided pass over the matrix into fresh memory).
+    let probabilities: Vec<Vec<f64>> = (0..table.probabilities.ncols())
+        .into_par_iter()
+        .map(|class| kept(table.probabilities.column(class).iter().copied(), keep))
+        .collect();
+    for values in probabilities {
         let name = names.next().expect("probability name").as_str();
-        let values = kept(table.probabilities.column(class).iter().copied(), keep);
         columns.push(Series::new(name.into(), values).into_column());
     }
     columns
@@ -230,7 +241,6 @@ fn frame(table: &LabelTable<'_>, names: &[String]) -> polars::prelude::PolarsRes
         columns
             .push(Series::new("covered".into(), kept(covered.iter().copied(), keep)).into_column());
     }
-    let height = keep.iter().filter(|keep| **keep).count();
     DataFrame::new(height, columns)
 }
 
@@ -412,4 +422,77 @@ pub fn read_labels(path: &Path, columns: &[String]) -> Result<ReadLabels, ReadLa
         covered,
         columns: read.collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn metadata() -> LabelsMetadata {
+        LabelsMetadata {
+            kind: "labels".to_owned(),
+            format_version: LABELS_FORMAT_VERSION,
+            labelgen_version: "test".to_owned(),
+            classes: vec!["HAM".to_owned(), "SPAM".to_owned(), "OTHER".to_owned()],
+            model_kind: "majority".to_owned(),
+            model_training_fingerprint: "a".to_owned(),
+            matrix_fingerprint: "b".to_owned(),
+            tie_break: TieBreak::Abstain,
+            seed: 1,
+            filter_uncovered: true,
+        }
+    }
+
+    /// Writing every row or only the kept ones, to Parquet and CSV, reads back as exactly
+    /// those rows, in order, cell for cell.
+    #[test]
+    fn the_kept_rows_are_written_in_order() {
+        let probabilities = array![
+            [0.5, 0.25, 0.25],
+            [0.1, 0.2, 0.7],
+            [1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0],
+            [0.0, 1.0, 0.0],
+            [0.6, 0.3, 0.1],
+        ];
+        let labels = [0, 2, -1, 1, 0];
+        let covered = [true, true, false, true, false];
+        let keys = RowKeys::Int(vec![10, 11, 12, 13, 14]);
+        let metadata = metadata();
+        let dir = tempfile::tempdir().unwrap();
+        for keep in [[true; 5], covered] {
+            for extension in ["parquet", "csv"] {
+                let path = dir.path().join(format!("labels.{extension}"));
+                let table = LabelTable {
+                    keys: Some(("id", &keys)),
+                    source: &[],
+                    probabilities: &probabilities,
+                    labels: &labels,
+                    covered: Some(&covered),
+                    keep: &keep,
+                    metadata: &metadata,
+                };
+                write_labels(&path, &table).unwrap();
+                let read = read_labels(&path, &["id".to_owned()]).unwrap();
+                let rows: Vec<usize> = (0..5).filter(|row| keep[*row]).collect();
+                assert_eq!(read.classes, metadata.classes);
+                assert_eq!(read.probabilities.nrows(), rows.len(), "{extension}");
+                for (written, row) in rows.iter().enumerate() {
+                    assert_eq!(read.labels[written], labels[*row] as i64);
+                    assert_eq!(read.covered.as_ref().unwrap()[written], covered[*row]);
+                    assert_eq!(
+                        numeric(&read.columns[0].1, written),
+                        Some(10.0 + *row as f64)
+                    );
+                    for class in 0..3 {
+                        let (got, want) = (
+                            read.probabilities[[written, class]],
+                            probabilities[[*row, class]],
+                        );
+                        assert!((got - want).abs() < 1e-15, "{extension} row {row}");
+                    }
+                }
+            }
+        }
+    }
 }
