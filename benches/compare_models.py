@@ -4,7 +4,10 @@
 1. Accuracy: for each WRENCH dataset given (fit on train, score on test, random tie-break),
    labelgen's models (`labelgen fit` + `labelgen score`) and Snorkel's LabelModel and
    MajorityLabelVoter (benches/snorkel_reference.py), accuracy and macro-F1 over all rows and
-   over the rows some LF covered.
+   over the rows some LF covered; then each model's mean over the datasets and the default's
+   margin over the better of majority vote and Snorkel's LabelModel. `--synthetic SEEDS` does
+   the same on SEEDS datasets of each scenario of benches/make_synthetic_sets.py (imbalanced,
+   dependent and multi-class tasks: a stand-in for datasets we do not have).
 2. Speed and memory: on a synthetic N x M matrix with K classes (benches/make_matrix.py),
    `labelgen fit` + `labelgen label` (processes, Parquet in and out) against Snorkel's
    `fit` + `predict_proba` (benches/snorkel_fit.py: in memory, one torch thread), wall time
@@ -12,8 +15,8 @@
    the default 1M x 50 x 4, labelgen's count + fit + predict_proba in memory (`cargo bench --bench label_model`) against Snorkel's in-memory
    fit + predict_proba, in the same run.
 
-Usage: benches/compare_models.py --snorkel-python PY [--datasets DIR ...] [--rows N] [--lfs M]
-       [--classes K] [--epochs E]
+Usage: benches/compare_models.py --snorkel-python PY [--datasets DIR ...] [--synthetic SEEDS]
+       [--rows N (0: no speed run)] [--lfs M] [--classes K] [--epochs E]
 Needs a release build (`cargo build --release`) and a Python with snorkel==0.10.0 (see
 TOOLCHAIN notes: torch==1.13.1, numpy<2, pandas<3, pyarrow==19.0.1, scikit-learn==1.5.2).
 """
@@ -32,6 +35,7 @@ LABELGEN = os.path.join(ROOT, "target", "release", "labelgen")
 MODELS = ["majority", "generative", "dawid-skene", "snorkel"]
 # labelgen's processes take about a second: the median of several runs steadies the figure.
 LABELGEN_RUNS = 5
+SNORKEL_MODEL, SNORKEL_MAJORITY = "Snorkel LabelModel", "Snorkel MajorityLabelVoter"
 
 
 def run(command):
@@ -66,6 +70,9 @@ def repeated(command, times):
 
 
 def accuracy(datasets, snorkel_python):
+    """Print every model's scores on each dataset; return {(dataset, model): (all accuracy,
+    all macro-F1, covered accuracy, covered macro-F1)}."""
+    results = {}
     print("| dataset | model | all: accuracy | all: macro-F1 | covered: accuracy | covered: macro-F1 |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as work:
@@ -77,17 +84,49 @@ def accuracy(datasets, snorkel_python):
                 _, report = run([LABELGEN, "score", path, os.path.join(directory, "test.json"), "--json"])
                 scores = json.loads(report)[1]
                 assert scores["tie_break"] == "random"
-                print(f"| {name} | labelgen {model} | {scores['all_rows']['accuracy']:.4f} | {scores['all_rows']['macro_f1']:.4f} "
-                      f"| {scores['covered_rows']['accuracy']:.4f} | {scores['covered_rows']['macro_f1']:.4f} |")
+                results[(name, f"labelgen {model}")] = (
+                    scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
+                    scores["covered_rows"]["accuracy"], scores["covered_rows"]["macro_f1"])
             _, output = run([snorkel_python, os.path.join(HERE, "snorkel_reference.py"), directory, os.path.join(work, "proba.csv")])
-            results = {}
+            snorkel = {}
             for line in output.splitlines():
                 parts = line.split()
-                results[(parts[1], parts[2])] = (float(parts[4]), float(parts[6]))
-            for model in ["snorkel", "majority"]:
-                (all_accuracy, all_f1), (covered_accuracy, covered_f1) = results[(model, "all")], results[(model, "covered")]
-                label = "Snorkel LabelModel" if model == "snorkel" else "Snorkel MajorityLabelVoter"
-                print(f"| {name} | {label} | {all_accuracy:.4f} | {all_f1:.4f} | {covered_accuracy:.4f} | {covered_f1:.4f} |")
+                snorkel[(parts[1], parts[2])] = (float(parts[4]), float(parts[6]))
+            for model, label in [("snorkel", SNORKEL_MODEL), ("majority", SNORKEL_MAJORITY)]:
+                results[(name, label)] = snorkel[(model, "all")] + snorkel[(model, "covered")]
+            for (dataset, model), figures in results.items():
+                if dataset == name:
+                    print(f"| {name} | {model} | " + " | ".join(f"{figure:.4f}" for figure in figures) + " |")
+    return results
+
+
+def summary(results, title):
+    """Mean covered-row scores of each model over the datasets, and the default's margin over
+    the better of majority vote and Snorkel's LabelModel (per dataset, and of their means)."""
+    datasets = sorted({dataset for dataset, _ in results})
+    models = [f"labelgen {model}" for model in MODELS] + [SNORKEL_MODEL, SNORKEL_MAJORITY]
+    print(f"\n{title}: mean over {len(datasets)} datasets, covered rows\n")
+    print("| model | accuracy | macro-F1 |")
+    print("|---|---|---|")
+    means = {}
+    for model in models:
+        means[model] = [statistics.mean(results[(dataset, model)][index] for dataset in datasets) for index in (2, 3)]
+        print(f"| {model} | {means[model][0]:.4f} | {means[model][1]:.4f} |")
+    # Majority vote as either tool computes it (they differ on ties), and Snorkel's model.
+    baselines = ["labelgen majority", SNORKEL_MAJORITY, SNORKEL_MODEL]
+    for index, figure in [(0, "accuracy"), (1, "macro-F1")]:
+        per_dataset = statistics.mean(
+            results[(dataset, "labelgen generative")][2 + index]
+            - max(results[(dataset, baseline)][2 + index] for baseline in baselines)
+            for dataset in datasets)
+        of_means = means["labelgen generative"][index] - max(means[baseline][index] for baseline in baselines)
+        worst = min(
+            (results[(dataset, "labelgen generative")][2 + index]
+             - max(results[(dataset, baseline)][2 + index] for baseline in baselines), dataset)
+            for dataset in datasets)
+        print(f"default - the best of majority vote and Snorkel LabelModel, covered {figure}: "
+              f"{100 * of_means:+.1f} points on the means, {100 * per_dataset:+.1f} on average per dataset, "
+              f"worst {100 * worst[0]:+.1f} ({worst[1]})")
 
 
 def speed(snorkel_python, rows, lfs, classes, epochs):
@@ -146,9 +185,18 @@ def main():
     parser.add_argument("--lfs", type=int, default=50)
     parser.add_argument("--classes", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=500)
+    parser.add_argument("--synthetic", type=int, default=0, metavar="SEEDS",
+                        help="also score SEEDS datasets of each benches/make_synthetic_sets.py scenario")
     args = parser.parse_args()
     if args.datasets:
-        accuracy(args.datasets, args.snorkel_python)
+        summary(accuracy(args.datasets, args.snorkel_python), "WRENCH datasets")
+    if args.synthetic > 0:
+        directory = os.path.join(ROOT, "bench-data", f"synthetic_{args.synthetic}")
+        if not os.path.exists(directory):
+            subprocess.check_call([args.snorkel_python, os.path.join(HERE, "make_synthetic_sets.py"), directory, str(args.synthetic)])
+        print()
+        sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
+        summary(accuracy(sets, args.snorkel_python), "synthetic datasets (benches/make_synthetic_sets.py)")
     if args.rows > 0:
         speed(args.snorkel_python, args.rows, args.lfs, args.classes, args.epochs)
 

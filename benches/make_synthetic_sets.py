@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Seeded synthetic weak-supervision datasets in WRENCH layout, for judging label models
+beyond the three real sets: imbalanced binary tasks with many sparse LFs, dependent LFs,
+skewed multi-class tasks and LFs that vote several classes.
+
+Each LF targets one class: it fires on that class's rows at a rate drawn from `fire` and on
+other rows at a fraction (drawn from `leak`) of it, so every LF is informative but none is
+perfect, and its precision falls with its class's share. With `groups`, each LF belongs to
+one of that many groups and fires 1.7 times as often on the half of the rows where its
+group's latent trait is high and 0.3 times as often on the other half: LFs of a group fire
+together whatever the class (a dependency no conditionally independent model captures). A
+`multi` share of the LFs also vote, on half of the other classes' rows they fire on, the
+row's true class (a crowd-worker-like LF). Each dataset is split 80/20 into train.json and
+test.json (id -> {label, weak_labels, data}) with label.json naming the classes.
+
+Usage: make_synthetic_sets.py OUT_DIR [SEEDS]   (needs numpy; SEEDS datasets per scenario,
+default 3, written to OUT_DIR/<scenario>_<seed>)
+"""
+import json
+import os
+import sys
+
+import numpy as np
+
+SCENARIOS = {
+    "binary_10pct_sparse": dict(balance=[0.9, 0.1], lfs=30, fire=(0.02, 0.2), leak=(0.03, 0.4)),
+    "binary_15pct_dependent": dict(balance=[0.85, 0.15], lfs=20, fire=(0.05, 0.3), leak=(0.03, 0.35), groups=4),
+    "binary_25pct": dict(balance=[0.75, 0.25], lfs=12, fire=(0.05, 0.4), leak=(0.03, 0.35)),
+    "binary_30pct_dependent": dict(balance=[0.7, 0.3], lfs=15, fire=(0.05, 0.35), leak=(0.05, 0.45), groups=3),
+    "binary_balanced": dict(balance=[0.5, 0.5], lfs=12, fire=(0.05, 0.4), leak=(0.03, 0.35)),
+    "three_balanced_dependent": dict(balance=[1, 1, 1], lfs=15, fire=(0.05, 0.35), leak=(0.05, 0.5), groups=3),
+    "four_skewed": dict(balance=[0.5, 0.25, 0.15, 0.1], lfs=16, fire=(0.05, 0.4), leak=(0.05, 0.5)),
+    "six_skewed_multi": dict(balance=[0.35, 0.25, 0.15, 0.1, 0.1, 0.05], lfs=24, fire=(0.05, 0.3), leak=(0.05, 0.6), multi=0.3),
+}
+ROWS = 6000
+
+
+def make(seed, balance, lfs, fire, leak, groups=0, multi=0.0):
+    rng = np.random.default_rng(seed)
+    balance = np.asarray(balance, dtype=float) / np.sum(balance)
+    k = len(balance)
+    y = rng.choice(k, size=ROWS, p=balance)
+    # Every class has an LF; the rest target classes at random.
+    targets = np.concatenate([np.arange(k), rng.choice(k, size=lfs - k)])
+    rng.shuffle(targets)
+    group = rng.integers(0, groups, size=lfs) if groups else None
+    trait = rng.random((ROWS, max(groups, 1))) > 0.5
+    L = -np.ones((ROWS, lfs), dtype=int)
+    for j, target in enumerate(targets):
+        rate_in = rng.uniform(*fire)
+        p = np.where(y == target, rate_in, rate_in * rng.uniform(*leak))
+        if group is not None:
+            p = np.clip(p * np.where(trait[:, group[j]], 1.7, 0.3), 0.0, 1.0)
+        fires = rng.random(ROWS) < p
+        vote = np.full(ROWS, target)
+        if rng.random() < multi:
+            vote = np.where((y != target) & (rng.random(ROWS) < 0.5), y, target)
+        L[fires, j] = vote[fires]
+    return L, y, k
+
+
+def write(directory, L, y, k):
+    os.makedirs(directory, exist_ok=True)
+    cut = int(len(y) * 0.8)
+    for name, rows in [("train", range(cut)), ("test", range(cut, len(y)))]:
+        split = {str(i): {"label": int(y[i]), "weak_labels": [int(v) for v in L[i]], "data": {}} for i in rows}
+        with open(os.path.join(directory, f"{name}.json"), "w") as handle:
+            json.dump(split, handle)
+    with open(os.path.join(directory, "label.json"), "w") as handle:
+        json.dump({str(c): f"class_{c}" for c in range(k)}, handle)
+
+
+def main():
+    out = sys.argv[1]
+    seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    for number, (name, settings) in enumerate(SCENARIOS.items()):
+        for seed in range(seeds):
+            L, y, k = make(1000 * number + seed, **settings)
+            write(os.path.join(out, f"{name}_{seed}"), L, y, k)
+
+
+if __name__ == "__main__":
+    main()
