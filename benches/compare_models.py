@@ -4,7 +4,9 @@
 1. Accuracy: for each WRENCH dataset given (fit on train, score on test, random tie-break),
    labelgen's models (`labelgen fit` + `labelgen score`) and Snorkel's LabelModel and
    MajorityLabelVoter (benches/snorkel_reference.py), accuracy and macro-F1 over all rows and
-   over the rows some LF covered; then each model's mean over the datasets and the default's
+   over the rows some LF covered (and the default model told the gold class balance of the
+   valid split, else of the train split, as a user with a labelled dev set would pass it);
+   then each model's mean over the datasets and the default's
    margin over the better of majority vote and Snorkel's LabelModel. `--synthetic SEEDS` does
    the same on SEEDS datasets of each scenario of benches/make_synthetic_sets.py (imbalanced,
    dependent and multi-class tasks: a stand-in for datasets we do not have).
@@ -36,6 +38,7 @@ MODELS = ["majority", "generative", "dawid-skene", "snorkel"]
 # labelgen's processes take about a second: the median of several runs steadies the figure.
 LABELGEN_RUNS = 5
 SNORKEL_MODEL, SNORKEL_MAJORITY = "Snorkel LabelModel", "Snorkel MajorityLabelVoter"
+GIVEN_BALANCE = "labelgen generative, gold class balance"
 
 
 def run(command):
@@ -87,6 +90,15 @@ def accuracy(datasets, snorkel_python):
                 results[(name, f"labelgen {model}")] = (
                     scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
                     scores["covered_rows"]["accuracy"], scores["covered_rows"]["macro_f1"])
+            # The default model told the class balance of labelled rows (the valid split's, else
+            # the train split's gold labels, add-one smoothed), as a user with a dev set would.
+            path = os.path.join(work, f"{name}_given.json")
+            run([LABELGEN, "fit", os.path.join(directory, "train.json"), "--class-balance", gold_balance(directory), "-o", path])
+            _, report = run([LABELGEN, "score", path, os.path.join(directory, "test.json"), "--json"])
+            scores = json.loads(report)[1]
+            results[(name, GIVEN_BALANCE)] = (
+                scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
+                scores["covered_rows"]["accuracy"], scores["covered_rows"]["macro_f1"])
             _, output = run([snorkel_python, os.path.join(HERE, "snorkel_reference.py"), directory, os.path.join(work, "proba.csv")])
             snorkel = {}
             for line in output.splitlines():
@@ -100,11 +112,23 @@ def accuracy(datasets, snorkel_python):
     return results
 
 
+def gold_balance(directory):
+    """`--class-balance` from the gold labels of the valid split (else the train split)."""
+    split = "valid.json" if os.path.exists(os.path.join(directory, "valid.json")) else "train.json"
+    with open(os.path.join(directory, "label.json")) as handle:
+        counts = [1] * len(json.load(handle))
+    with open(os.path.join(directory, split)) as handle:
+        for row in json.load(handle).values():
+            if row["label"] >= 0:
+                counts[row["label"]] += 1
+    return ",".join(f"{count / sum(counts):.6f}" for count in counts)
+
+
 def summary(results, title):
     """Mean covered-row scores of each model over the datasets, and the default's margin over
     the better of majority vote and Snorkel's LabelModel (per dataset, and of their means)."""
     datasets = sorted({dataset for dataset, _ in results})
-    models = [f"labelgen {model}" for model in MODELS] + [SNORKEL_MODEL, SNORKEL_MAJORITY]
+    models = [f"labelgen {model}" for model in MODELS] + [GIVEN_BALANCE, SNORKEL_MODEL, SNORKEL_MAJORITY]
     print(f"\n{title}: mean over {len(datasets)} datasets, covered rows\n")
     print("| model | accuracy | macro-F1 |")
     print("|---|---|---|")
