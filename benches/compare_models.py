@@ -91,9 +91,9 @@ def accuracy(datasets, snorkel_python):
                     scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
                     scores["covered_rows"]["accuracy"], scores["covered_rows"]["macro_f1"])
             # The default model told the class balance of labelled rows (the valid split's, else
-            # the train split's gold labels, add-one smoothed), as a user with a dev set would.
+            # the train split's gold labels), as a user with a dev set would.
             path = os.path.join(work, f"{name}_given.json")
-            run([LABELGEN, "fit", os.path.join(directory, "train.json"), "--class-balance", gold_balance(directory), "-o", path])
+            run([LABELGEN, "fit", os.path.join(directory, "train.json"), "--class-balance-from", gold_balance(directory), "-o", path])
             _, report = run([LABELGEN, "score", path, os.path.join(directory, "test.json"), "--json"])
             scores = json.loads(report)[1]
             results[(name, GIVEN_BALANCE)] = (
@@ -113,15 +113,9 @@ def accuracy(datasets, snorkel_python):
 
 
 def gold_balance(directory):
-    """`--class-balance` from the gold labels of the valid split (else the train split)."""
+    """`--class-balance-from` the gold labels of the valid split (else the train split)."""
     split = "valid.json" if os.path.exists(os.path.join(directory, "valid.json")) else "train.json"
-    with open(os.path.join(directory, "label.json")) as handle:
-        counts = [1] * len(json.load(handle))
-    with open(os.path.join(directory, split)) as handle:
-        for row in json.load(handle).values():
-            if row["label"] >= 0:
-                counts[row["label"]] += 1
-    return ",".join(f"{count / sum(counts):.6f}" for count in counts)
+    return os.path.join(directory, split) + ":label"
 
 
 def summary(results, title):

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use labelgen::io::gold::read_gold;
 use labelgen::io::matrix_read::{ReadOptions, read_matrix};
 use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, fit, write_model};
 use labelgen::stats::PatternCounts;
@@ -36,6 +37,11 @@ pub struct FitArguments {
     /// `uniform`, `estimated`, or one number per class (for example `0.7,0.3`).
     #[arg(long, default_value = "uniform", value_parser = class_balance)]
     class_balance: ClassBalance,
+    /// Take the class balance from gold labels, FILE:COLUMN (a labelled dev set, for example
+    /// `dev.csv:label` or a WRENCH `valid.json:label`): each class's share of the labelled rows,
+    /// add-one smoothed. Worth it when the classes are imbalanced (see README).
+    #[arg(long, value_name = "FILE:COLUMN", conflicts_with = "class_balance")]
+    class_balance_from: Option<String>,
     /// Precision of the prior on the model's logits (0 = maximum likelihood).
     #[arg(long, default_value_t = FitOptions::default().l2)]
     l2: f64,
@@ -84,8 +90,20 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     let (lfs, classes) = (matrix.lf_names().to_vec(), matrix.classes().to_vec());
     // The fit needs only the counts: free the matrix first.
     drop(matrix);
+    let class_balance = match &arguments.class_balance_from {
+        None => arguments.class_balance,
+        Some(spec) => {
+            let gold = read_gold(spec, &classes)?;
+            ClassBalance::of_gold(&gold, classes.len()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--class-balance-from `{spec}`: no row has a gold label (all are -1 or \
+                     empty), so there is no class balance to take"
+                )
+            })?
+        }
+    };
     let options = FitOptions {
-        class_balance: arguments.class_balance,
+        class_balance,
         l2: arguments.l2,
         max_iterations: arguments.max_iterations,
         tolerance: arguments.tolerance,

@@ -51,6 +51,27 @@ pub enum ClassBalance {
     Given(Vec<f64>),
 }
 
+impl ClassBalance {
+    /// The class balance of gold labels (a labelled dev set): `(n_y + 1) / (n + k)` over the `n`
+    /// rows whose label is a class (`-1`, unknown, is skipped). The added one keeps a class the
+    /// sample missed possible. `None` when no row is labelled.
+    pub fn of_gold(gold: &[i64], cardinality: usize) -> Option<ClassBalance> {
+        let mut counts = vec![1.0; cardinality];
+        let mut labelled = 0;
+        for label in gold {
+            if let Some(count) = usize::try_from(*label)
+                .ok()
+                .and_then(|class| counts.get_mut(class))
+            {
+                *count += 1.0;
+                labelled += 1;
+            }
+        }
+        let total = (labelled + cardinality) as f64;
+        (labelled > 0).then(|| ClassBalance::Given(counts.iter().map(|c| c / total).collect()))
+    }
+}
+
 /// How hard labels are drawn from probabilities when classes tie for the highest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -486,6 +507,18 @@ pub(crate) fn softmax(logits: &[f64], out: &mut [f64]) {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn class_balance_of_gold_labels_is_add_one_smoothed() {
+        // 3 rows of class 0, 1 of class 2, none of class 1, two unknown: (3+1, 0+1, 1+1) / (4+3).
+        let balance = ClassBalance::of_gold(&[0, 2, -1, 0, 0, -1], 3);
+        assert_eq!(
+            balance,
+            Some(ClassBalance::Given(vec![4.0 / 7.0, 1.0 / 7.0, 2.0 / 7.0]))
+        );
+        assert_eq!(ClassBalance::of_gold(&[-1, -1], 2), None);
+        assert_eq!(ClassBalance::of_gold(&[], 2), None);
+    }
 
     #[test]
     fn hard_labels_take_the_maximum_and_break_ties_as_told() {

@@ -115,7 +115,8 @@ pub struct LabelModelSection {
     pub max_iterations: Option<usize>,
     /// Convergence tolerance.
     pub tolerance: Option<f64>,
-    /// `uniform`, `estimated`, or comma-separated probabilities.
+    /// `uniform`, `estimated`, `dev` (the dev split's gold labels, add-one smoothed), or
+    /// comma-separated probabilities.
     pub class_balance: Option<String>,
 }
 
@@ -271,6 +272,13 @@ impl Project {
                 "[label_model] model = \"auto\" picks the best model on dev gold labels: add [data.dev]".to_owned(),
             ));
         }
+        if settings.label_model.class_balance.as_deref() == Some("dev")
+            && settings.data.dev.is_none()
+        {
+            return Err(invalid(
+                "[label_model] class_balance = \"dev\" takes the balance of the dev split's gold labels: add [data.dev]".to_owned(),
+            ));
+        }
         if settings.lfs.files.is_empty() && settings.lfs.plugins.is_empty() {
             return Err(invalid(
                 "[lfs] lists no LF files and no plugin crates".to_owned(),
@@ -362,6 +370,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("add [data.dev]"), "{error}");
+        let error = read(&format!(
+            "{MINIMAL}[label_model]\nclass_balance = \"dev\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("class_balance = \"dev\"") && error.contains("add [data.dev]"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -226,7 +226,8 @@ fn fit_options(project: &Project) -> Result<FitOptions, PipelineError> {
     let section = &project.settings.label_model;
     let defaults = FitOptions::default();
     let class_balance = match section.class_balance.as_deref() {
-        None | Some("uniform") => ClassBalance::Uniform,
+        // Replaced by the dev split's balance in the fit stage.
+        None | Some("uniform") | Some("dev") => ClassBalance::Uniform,
         Some("estimated") => ClassBalance::Estimated,
         Some(list) => ClassBalance::Given(
             list.split(',')
@@ -235,7 +236,7 @@ fn fit_options(project: &Project) -> Result<FitOptions, PipelineError> {
                 .map_err(|_| PipelineError::Stage {
                     stage: "fit".to_owned(),
                     message: format!(
-                        "[label_model] class_balance = \"{list}\": expected uniform, estimated or numbers"
+                        "[label_model] class_balance = \"{list}\": expected uniform, estimated, dev or numbers"
                     ),
                 })?,
         ),
@@ -579,6 +580,17 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
     let (fit_entry, hit) = runner.cached("fit", &fit_key, |dir| {
         let train = load("train")?;
         let stats = PatternCounts::from_matrix(&train);
+        let mut options = options.clone();
+        if settings.label_model.class_balance.as_deref() == Some("dev") {
+            let dev_split = dev.expect("class_balance = dev needs dev (checked when reading the project)");
+            let gold = gold_of(dev_split)?.expect("dev has gold");
+            options.class_balance = ClassBalance::of_gold(&gold, classes.len()).ok_or_else(|| {
+                stage_error("fit")(&format!(
+                    "[label_model] class_balance = \"dev\": no row of {} has a gold label",
+                    dev_split.path.display()
+                ))
+            })?;
+        }
         let fit_one = |kind: ModelKind| {
             fit(kind, &stats, train.lf_names(), train.classes(), &options, train.fingerprint())
                 .map_err(|e| stage_error("fit")(&e))

@@ -263,6 +263,92 @@ fn gold_labels_must_be_classes_and_match_the_rows() {
     assert!(out.contains("random     all"), "{out}");
 }
 
+/// `--class-balance-from FILE:COLUMN` fits with the gold labels' class shares, add-one
+/// smoothed (class names or ids; unknown labels skipped); no labelled row, a label outside the
+/// classes or `--class-balance` beside it is an error.
+#[test]
+fn class_balance_from_gold_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("L.csv"), "a,b\n0,-1\n1,1\n-1,0\n1,-1\n").unwrap();
+    let fit_from = |spec: &str| {
+        labelgen(
+            dir.path(),
+            &[
+                "fit",
+                "L.csv",
+                "-o",
+                "model.json",
+                "--cardinality",
+                "2",
+                "--class-balance-from",
+                spec,
+            ],
+        )
+    };
+    // 4 rows of class 1, 1 of class 0, 2 unknown: (1 + 1, 4 + 1) / (5 + 2).
+    std::fs::write(
+        dir.path().join("dev.csv"),
+        "label
+1
+0
+1
+-1
+1
+
+1
+",
+    )
+    .unwrap();
+    let out = success(&fit_from("dev.csv:label"));
+    assert!(out.contains("class balance: 0 0.286, 1 0.714"), "{out}");
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("model.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        model["class_balance"],
+        serde_json::json!([2.0 / 7.0, 5.0 / 7.0])
+    );
+
+    std::fs::write(
+        dir.path().join("dev.csv"),
+        "label
+-1
+
+",
+    )
+    .unwrap();
+    let message = failure(&fit_from("dev.csv:label"));
+    assert!(message.contains("no row has a gold label"), "{message}");
+    std::fs::write(
+        dir.path().join("dev.csv"),
+        "label
+0
+2
+",
+    )
+    .unwrap();
+    let message = failure(&fit_from("dev.csv:label"));
+    assert!(message.contains("row 1: `2` is not a class"), "{message}");
+    // A usage error: clap's exit code 2.
+    let output = labelgen(
+        dir.path(),
+        &[
+            "fit",
+            "L.csv",
+            "-o",
+            "model.json",
+            "--cardinality",
+            "2",
+            "--class-balance",
+            "uniform",
+            "--class-balance-from",
+            "dev.csv:label",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot be used with"));
+}
+
 /// Thread count changes no byte of a model or of the labels.
 #[test]
 fn thread_count_changes_no_output_byte() {

@@ -136,6 +136,52 @@ fn bundled_example_runs_end_to_end() {
     );
 }
 
+/// `class_balance = "dev"` fits with the dev split's gold class balance, add-one smoothed;
+/// the same project with the default fits with a uniform one.
+#[test]
+fn class_balance_from_the_dev_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = toml_project(dir.path(), None);
+    let settings = std::fs::read_to_string(&project).unwrap();
+    std::fs::write(
+        &project,
+        format!("{settings}\n[label_model]\nclass_balance = \"dev\"\n"),
+    )
+    .unwrap();
+    run(dir.path());
+    let run_dir = &runs(dir.path())[0];
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("model.json")).unwrap())
+            .unwrap();
+    // By hand from the dev file: (rows of the class + 1) / (labelled rows + 2).
+    let dev: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("datasets/youtube/valid.json")).unwrap(),
+    )
+    .unwrap();
+    let spam = dev
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|row| row["label"] == 1)
+        .count() as f64;
+    let rows = dev.as_object().unwrap().len() as f64;
+    let expected = [
+        (rows - spam + 1.0) / (rows + 2.0),
+        (spam + 1.0) / (rows + 2.0),
+    ];
+    let balance = model["class_balance"].as_array().unwrap();
+    for (got, want) in balance.iter().zip(expected) {
+        assert!(
+            (got.as_f64().unwrap() - want).abs() < 1e-12,
+            "{balance:?} vs {expected:?}"
+        );
+    }
+    assert_ne!(
+        expected[0], 0.5,
+        "the dev split is not balanced, so the test tells"
+    );
+}
+
 /// Editing one LF re-applies only that LF (on every split), adding one applies one, and
 /// everything downstream is redone; `runs` and `runs diff` tell what changed.
 #[test]
