@@ -270,36 +270,18 @@ fn gold_labels_must_be_classes_and_match_the_rows() {
 fn class_balance_from_gold_labels() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("L.csv"), "a,b\n0,-1\n1,1\n-1,0\n1,-1\n").unwrap();
-    let fit_from = |spec: &str| {
-        labelgen(
-            dir.path(),
-            &[
-                "fit",
-                "L.csv",
-                "-o",
-                "model.json",
-                "--cardinality",
-                "2",
-                "--class-balance-from",
-                spec,
-            ],
-        )
+    let fit = |extra: &[&str]| {
+        let mut args = vec!["fit", "L.csv", "-o", "model.json", "--cardinality", "2"];
+        args.extend_from_slice(extra);
+        labelgen(dir.path(), &args)
+    };
+    // Fit with `dev` as the gold labels' file.
+    let fit_with_dev = |dev: &str| {
+        std::fs::write(dir.path().join("dev.csv"), dev).unwrap();
+        fit(&["--class-balance-from", "dev.csv:label"])
     };
     // 4 rows of class 1, 1 of class 0, 2 unknown: (1 + 1, 4 + 1) / (5 + 2).
-    std::fs::write(
-        dir.path().join("dev.csv"),
-        "label
-1
-0
-1
--1
-1
-
-1
-",
-    )
-    .unwrap();
-    let out = success(&fit_from("dev.csv:label"));
+    let out = success(&fit_with_dev("label\n1\n0\n1\n-1\n1\n\n1\n"));
     assert!(out.contains("class balance: 0 0.286, 1 0.714"), "{out}");
     let model: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("model.json")).unwrap())
@@ -308,43 +290,17 @@ fn class_balance_from_gold_labels() {
         model["class_balance"],
         serde_json::json!([2.0 / 7.0, 5.0 / 7.0])
     );
-
-    std::fs::write(
-        dir.path().join("dev.csv"),
-        "label
--1
-
-",
-    )
-    .unwrap();
-    let message = failure(&fit_from("dev.csv:label"));
+    let message = failure(&fit_with_dev("label\n-1\n\n"));
     assert!(message.contains("no row has a gold label"), "{message}");
-    std::fs::write(
-        dir.path().join("dev.csv"),
-        "label
-0
-2
-",
-    )
-    .unwrap();
-    let message = failure(&fit_from("dev.csv:label"));
+    let message = failure(&fit_with_dev("label\n0\n2\n"));
     assert!(message.contains("row 1: `2` is not a class"), "{message}");
     // A usage error: clap's exit code 2.
-    let output = labelgen(
-        dir.path(),
-        &[
-            "fit",
-            "L.csv",
-            "-o",
-            "model.json",
-            "--cardinality",
-            "2",
-            "--class-balance",
-            "uniform",
-            "--class-balance-from",
-            "dev.csv:label",
-        ],
-    );
+    let output = fit(&[
+        "--class-balance",
+        "uniform",
+        "--class-balance-from",
+        "dev.csv:label",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("cannot be used with"));
 }
