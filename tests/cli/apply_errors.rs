@@ -50,6 +50,8 @@ fn missing_data_file() {
         &[],
     );
     has(&message, &["cannot read `nope.csv`", "No such file"]);
+    // The cause is quoted in the message, so it is not repeated as a "caused by" line.
+    assert_eq!(message.matches("No such file").count(), 1, "{message}");
 }
 
 #[test]
