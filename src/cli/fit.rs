@@ -115,7 +115,10 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         ModelArg::DawidSkene => ModelKind::DawidSkene,
         ModelArg::Snorkel => ModelKind::Snorkel,
     };
-    let model = fit(kind, &stats, &lfs, &classes, &options, fingerprint)?;
+    let mut model = fit(kind, &stats, &lfs, &classes, &options, fingerprint)?;
+    if let (Some(spec), Some(recorded)) = (&arguments.class_balance_from, &mut model.fit_options) {
+        recorded.class_balance = format!("gold labels of {spec}");
+    }
     write_model(&arguments.output, &model)?;
     print!("{}", describe(&model, &coverage, stats.len()));
     Ok(())

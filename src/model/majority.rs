@@ -51,6 +51,7 @@ pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, F
             warnings: Vec::new(),
         },
         training_fingerprint: String::new(),
+        fit_options: None,
     })
 }
 

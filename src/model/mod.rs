@@ -172,6 +172,43 @@ pub struct FittedModel {
     pub diagnostics: Diagnostics,
     /// Fingerprint of the training matrix.
     pub training_fingerprint: String,
+    /// The options it was fitted with (absent from files written before they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_options: Option<RecordedOptions>,
+}
+
+/// The options a model was fitted with, as its file records them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedOptions {
+    /// Where the class balance came from: `uniform`, `estimated`, `given`, or what the caller
+    /// says (the gold labels it was counted from).
+    pub class_balance: String,
+    /// See [`FitOptions::l2`].
+    pub l2: f64,
+    /// See [`FitOptions::max_iterations`].
+    pub max_iterations: u64,
+    /// See [`FitOptions::tolerance`].
+    pub tolerance: f64,
+    /// See [`FitOptions::seed`].
+    pub seed: u64,
+}
+
+impl RecordedOptions {
+    /// The record of `options`.
+    pub fn of(options: &FitOptions) -> RecordedOptions {
+        RecordedOptions {
+            class_balance: match options.class_balance {
+                ClassBalance::Uniform => "uniform",
+                ClassBalance::Estimated => "estimated",
+                ClassBalance::Given(_) => "given",
+            }
+            .to_owned(),
+            l2: options.l2,
+            max_iterations: options.max_iterations,
+            tolerance: options.tolerance,
+            seed: options.seed,
+        }
+    }
 }
 
 impl FittedModel {
@@ -363,6 +400,7 @@ pub fn fit(
     model.lfs = lfs.to_vec();
     model.classes = classes.to_vec();
     model.training_fingerprint = training_fingerprint;
+    model.fit_options = Some(RecordedOptions::of(options));
     add_vote_warnings(stats, &mut model);
     Ok(model)
 }
@@ -449,6 +487,7 @@ impl FittedModel {
             parameters,
             diagnostics,
             training_fingerprint: String::new(),
+            fit_options: None,
         }
     }
 }

@@ -285,6 +285,7 @@ pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, F
             mu,
         }),
         training_fingerprint: String::new(),
+        fit_options: None,
     })
 }
 

@@ -581,9 +581,15 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
         let train = load("train")?;
         let stats = PatternCounts::from_matrix(&train);
         let mut options = options.clone();
+        let mut balance_source = None;
         if settings.label_model.class_balance.as_deref() == Some("dev") {
             let dev_split = dev.expect("class_balance = dev needs dev (checked when reading the project)");
             let gold = gold_of(dev_split)?.expect("dev has gold");
+            balance_source = Some(format!(
+                "gold labels of the dev split ({}:{})",
+                dev_split.path.display(),
+                dev_split.gold_column.as_deref().unwrap_or_default()
+            ));
             options.class_balance = ClassBalance::of_gold(&gold, classes.len()).ok_or_else(|| {
                 stage_error("fit")(&format!(
                     "[label_model] class_balance = \"dev\": no row of {} has a gold label",
@@ -595,7 +601,7 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
             fit(kind, &stats, train.lf_names(), train.classes(), &options, train.fingerprint())
                 .map_err(|e| stage_error("fit")(&e))
         };
-        let chosen = if model_name == "auto" {
+        let mut chosen = if model_name == "auto" {
             let dev_split = dev.expect("auto needs dev (checked when reading the project)");
             let dev_matrix = load("dev")?;
             let gold = gold_of(dev_split)?.expect("dev has gold");
@@ -618,6 +624,9 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
         } else {
             fit_one(model_kind(&model_name))?
         };
+        if let (Some(source), Some(recorded)) = (balance_source, &mut chosen.fit_options) {
+            recorded.class_balance = source;
+        }
         write_model(&dir.join("model.json"), &chosen).map_err(|e| stage_error("fit")(&e))
     })?;
     runner.record(

@@ -206,6 +206,32 @@ fn a_model_file_of_another_version_is_refused() {
     );
 }
 
+/// A model file records the options it was fitted with; a file without that record (written
+/// before it existed) still reads.
+#[test]
+fn a_model_records_its_fit_options() {
+    let dir = tempfile::tempdir().unwrap();
+    success(&labelgen(
+        dir.path(),
+        &["fit", &youtube("train"), "-o", "model.json", "--l2", "3"],
+    ));
+    let text = std::fs::read_to_string(dir.path().join("model.json")).unwrap();
+    let mut model: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        model["fit_options"],
+        serde_json::json!({
+            "class_balance": "uniform", "l2": 3.0, "max_iterations": 500,
+            "tolerance": 1e-6, "seed": 123
+        })
+    );
+    model.as_object_mut().unwrap().remove("fit_options");
+    std::fs::write(dir.path().join("model.json"), model.to_string()).unwrap();
+    success(&labelgen(
+        dir.path(),
+        &["score", "model.json", &youtube("test")],
+    ));
+}
+
 #[test]
 fn an_all_abstain_matrix_cannot_be_fitted() {
     let dir = tempfile::tempdir().unwrap();
@@ -289,6 +315,10 @@ fn class_balance_from_gold_labels() {
     assert_eq!(
         model["class_balance"],
         serde_json::json!([2.0 / 7.0, 5.0 / 7.0])
+    );
+    assert_eq!(
+        model["fit_options"]["class_balance"],
+        "gold labels of dev.csv:label"
     );
     let message = failure(&fit_with_dev("label\n-1\n\n"));
     assert!(message.contains("no row has a gold label"), "{message}");

@@ -180,6 +180,12 @@ fn class_balance_from_the_dev_split() {
         expected[0], 0.5,
         "the dev split is not balanced, so the test tells"
     );
+    let source = model["fit_options"]["class_balance"].as_str().unwrap();
+    assert!(
+        source.starts_with("gold labels of the dev split (")
+            && source.ends_with("valid.json:label)"),
+        "{source}"
+    );
 }
 
 /// Editing one LF re-applies only that LF (on every split), adding one applies one, and
