@@ -9,7 +9,6 @@ use ndarray::Array2;
 use polars::prelude::{
     DataFrame, IntoColumn, KeyValueMetadata, NamedFrom, ParquetCompression, ParquetWriter, Series,
 };
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::atomic::{AtomicFile, OutputError};
@@ -167,21 +166,17 @@ pub fn write_labels(path: &Path, table: &LabelTable<'_>) -> Result<(), OutputErr
     file.commit()
 }
 
-/// The values of the rows to write: all of them when `keep` is `None`.
-fn kept<T>(values: impl ExactSizeIterator<Item = T>, keep: Option<&[bool]>) -> Vec<T> {
-    match keep {
-        None => values.collect(),
-        Some(keep) => values
-            .zip(keep)
-            .filter(|(_, keep)| **keep)
-            .map(|(value, _)| value)
-            .collect(),
-    }
+fn kept<T: Clone>(values: impl Iterator<Item = T>, keep: &[bool]) -> Vec<T> {
+    values
+        .zip(keep)
+        .filter(|(_, keep)| **keep)
+        .map(|(value, _)| value)
+        .collect()
 }
 
-fn source_series(name: &str, column: &Column, keep: Option<&[bool]>) -> Series {
+fn source_series(name: &str, column: &Column, keep: &[bool]) -> Series {
     let valid = |row: usize| column.is_valid(row);
-    let rows = || (0..column.len()).filter(|row| keep.is_none_or(|keep| keep[*row]));
+    let rows = || (0..column.len()).filter(|row| keep[*row]);
     match column.values() {
         Values::Text { .. } => Series::new(
             name.into(),
@@ -209,8 +204,7 @@ fn source_series(name: &str, column: &Column, keep: Option<&[bool]>) -> Series {
 }
 
 fn frame(table: &LabelTable<'_>, names: &[String]) -> polars::prelude::PolarsResult<DataFrame> {
-    let height = table.keep.iter().filter(|keep| **keep).count();
-    let keep = (height < table.keep.len()).then_some(table.keep);
+    let keep = table.keep;
     let mut names = names.iter();
     let mut columns = Vec::new();
     if let Some((_, keys)) = table.keys {
@@ -225,14 +219,9 @@ fn frame(table: &LabelTable<'_>, names: &[String]) -> polars::prelude::PolarsRes
         names.next();
         columns.push(source_series(name, column, keep).into_column());
     }
-    // One column per class out of the row-major probabilities: the columns are gathered in
-    // parallel (each is a strided pass over the matrix into fresh memory).
-    let probabilities: Vec<Vec<f64>> = (0..table.probabilities.ncols())
-        .into_par_iter()
-        .map(|class| kept(table.probabilities.column(class).iter().copied(), keep))
-        .collect();
-    for values in probabilities {
+    for class in 0..table.probabilities.ncols() {
         let name = names.next().expect("probability name").as_str();
+        let values = kept(table.probabilities.column(class).iter().copied(), keep);
         columns.push(Series::new(name.into(), values).into_column());
     }
     columns
@@ -241,6 +230,7 @@ fn frame(table: &LabelTable<'_>, names: &[String]) -> polars::prelude::PolarsRes
         columns
             .push(Series::new("covered".into(), kept(covered.iter().copied(), keep)).into_column());
     }
+    let height = keep.iter().filter(|keep| **keep).count();
     DataFrame::new(height, columns)
 }
 
