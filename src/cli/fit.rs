@@ -116,8 +116,8 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         ModelArg::Snorkel => ModelKind::Snorkel,
     };
     let mut model = fit(kind, &stats, &lfs, &classes, &options, fingerprint)?;
-    if let (Some(spec), Some(recorded)) = (&arguments.class_balance_from, &mut model.fit_options) {
-        recorded.class_balance = format!("gold labels of {spec}");
+    if let Some(spec) = &arguments.class_balance_from {
+        model.record_class_balance_source(format!("gold labels of {spec}"));
     }
     write_model(&arguments.output, &model)?;
     print!("{}", describe(&model, &coverage, stats.len()));

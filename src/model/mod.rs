@@ -212,6 +212,14 @@ impl RecordedOptions {
 }
 
 impl FittedModel {
+    /// Record where the class balance it was fitted with came from (for example the gold labels
+    /// it was counted from), in place of the option's name.
+    pub fn record_class_balance_source(&mut self, source: String) {
+        if let Some(recorded) = &mut self.fit_options {
+            recorded.class_balance = source;
+        }
+    }
+
     /// The model's kind.
     pub fn kind(&self) -> ModelKind {
         match self.parameters {

@@ -624,8 +624,8 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
         } else {
             fit_one(model_kind(&model_name))?
         };
-        if let (Some(source), Some(recorded)) = (balance_source, &mut chosen.fit_options) {
-            recorded.class_balance = source;
+        if let Some(source) = balance_source {
+            chosen.record_class_balance_source(source);
         }
         write_model(&dir.join("model.json"), &chosen).map_err(|e| stage_error("fit")(&e))
     })?;
