@@ -82,23 +82,11 @@ def accuracy(datasets, snorkel_python):
         for directory in datasets:
             name = os.path.basename(directory.rstrip("/"))
             for model in MODELS:
-                path = os.path.join(work, f"{name}_{model}.json")
-                run([LABELGEN, "fit", os.path.join(directory, "train.json"), "--model", model, "-o", path])
-                _, report = run([LABELGEN, "score", path, os.path.join(directory, "test.json"), "--json"])
-                scores = json.loads(report)[1]
-                assert scores["tie_break"] == "random"
-                results[(name, f"labelgen {model}")] = (
-                    scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
-                    scores["covered_rows"]["accuracy"], scores["covered_rows"]["macro_f1"])
+                results[(name, f"labelgen {model}")] = labelgen_scores(directory, work, ["--model", model])
             # The default model told the class balance of labelled rows (the valid split's, else
             # the train split's gold labels), as a user with a dev set would.
-            path = os.path.join(work, f"{name}_given.json")
-            run([LABELGEN, "fit", os.path.join(directory, "train.json"), "--class-balance-from", gold_balance(directory), "-o", path])
-            _, report = run([LABELGEN, "score", path, os.path.join(directory, "test.json"), "--json"])
-            scores = json.loads(report)[1]
-            results[(name, GIVEN_BALANCE)] = (
-                scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
-                scores["covered_rows"]["accuracy"], scores["covered_rows"]["macro_f1"])
+            results[(name, GIVEN_BALANCE)] = labelgen_scores(
+                directory, work, ["--class-balance-from", gold_balance(directory)])
             _, output = run([snorkel_python, os.path.join(HERE, "snorkel_reference.py"), directory, os.path.join(work, "proba.csv")])
             snorkel = {}
             for line in output.splitlines():
@@ -110,6 +98,18 @@ def accuracy(datasets, snorkel_python):
                 if dataset == name:
                     print(f"| {name} | {model} | " + " | ".join(f"{figure:.4f}" for figure in figures) + " |")
     return results
+
+
+def labelgen_scores(directory, work, fit_options):
+    """`labelgen fit` on the train split with `fit_options`, then `score` on the test split:
+    (all accuracy, all macro-F1, covered accuracy, covered macro-F1), random tie-break."""
+    path = os.path.join(work, "model.json")
+    run([LABELGEN, "fit", os.path.join(directory, "train.json"), *fit_options, "-o", path])
+    _, report = run([LABELGEN, "score", path, os.path.join(directory, "test.json"), "--json"])
+    scores = json.loads(report)[1]
+    assert scores["tie_break"] == "random"
+    return (scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
+            scores["covered_rows"]["accuracy"], scores["covered_rows"]["macro_f1"])
 
 
 def gold_balance(directory):
