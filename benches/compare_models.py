@@ -39,6 +39,8 @@ MODELS = ["majority", "generative", "dawid-skene", "snorkel"]
 LABELGEN_RUNS = 5
 SNORKEL_MODEL, SNORKEL_MAJORITY = "Snorkel LabelModel", "Snorkel MajorityLabelVoter"
 GIVEN_BALANCE = "labelgen generative, gold class balance"
+# The default model fitted as is, its labels given the gold balance (`score --class-balance-from`).
+LABEL_BALANCE = "labelgen generative, gold class balance at labelling"
 
 
 def run(command):
@@ -87,6 +89,8 @@ def accuracy(datasets, snorkel_python):
             # the train split's gold labels), as a user with a dev set would.
             results[(name, GIVEN_BALANCE)] = labelgen_scores(
                 directory, work, ["--class-balance-from", gold_balance(directory)])
+            results[(name, LABEL_BALANCE)] = labelgen_scores(
+                directory, work, [], ["--class-balance-from", gold_balance(directory)])
             _, output = run([snorkel_python, os.path.join(HERE, "snorkel_reference.py"), directory, os.path.join(work, "proba.csv")])
             snorkel = {}
             for line in output.splitlines():
@@ -100,12 +104,13 @@ def accuracy(datasets, snorkel_python):
     return results
 
 
-def labelgen_scores(directory, work, fit_options):
-    """`labelgen fit` on the train split with `fit_options`, then `score` on the test split:
-    (all accuracy, all macro-F1, covered accuracy, covered macro-F1), random tie-break."""
+def labelgen_scores(directory, work, fit_options, score_options=()):
+    """`labelgen fit` on the train split with `fit_options`, then `score` on the test split
+    with `score_options`: (all accuracy, all macro-F1, covered accuracy, covered macro-F1),
+    random tie-break."""
     path = os.path.join(work, "model.json")
     run([LABELGEN, "fit", os.path.join(directory, "train.json"), *fit_options, "-o", path])
-    _, report = run([LABELGEN, "score", path, os.path.join(directory, "test.json"), "--json"])
+    _, report = run([LABELGEN, "score", path, os.path.join(directory, "test.json"), "--json", *score_options])
     scores = json.loads(report)[1]
     assert scores["tie_break"] == "random"
     return (scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
@@ -122,7 +127,7 @@ def summary(results, title):
     """Mean covered-row scores of each model over the datasets, and the default's margin over
     the better of majority vote and Snorkel's LabelModel (per dataset, and of their means)."""
     datasets = sorted({dataset for dataset, _ in results})
-    models = [f"labelgen {model}" for model in MODELS] + [GIVEN_BALANCE, SNORKEL_MODEL, SNORKEL_MAJORITY]
+    models = [f"labelgen {model}" for model in MODELS] + [GIVEN_BALANCE, LABEL_BALANCE, SNORKEL_MODEL, SNORKEL_MAJORITY]
     print(f"\n{title}: mean over {len(datasets)} datasets, covered rows\n")
     print("| model | accuracy | macro-F1 |")
     print("|---|---|---|")

@@ -59,7 +59,7 @@ pub struct FitArguments {
     cardinality: Option<usize>,
 }
 
-fn class_balance(text: &str) -> Result<ClassBalance, String> {
+pub(crate) fn class_balance(text: &str) -> Result<ClassBalance, String> {
     match text {
         "uniform" => Ok(ClassBalance::Uniform),
         "estimated" => Ok(ClassBalance::Estimated),
@@ -92,15 +92,7 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     drop(matrix);
     let class_balance = match &arguments.class_balance_from {
         None => arguments.class_balance,
-        Some(spec) => {
-            let gold = read_gold(spec, &classes)?;
-            ClassBalance::of_gold(&gold, classes.len()).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--class-balance-from `{spec}`: no row has a gold label (all are -1 or \
-                     empty), so there is no class balance to take"
-                )
-            })?
-        }
+        Some(spec) => balance_of_gold(spec, &classes)?,
     };
     let options = FitOptions {
         class_balance,
@@ -122,6 +114,17 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     write_model(&arguments.output, &model)?;
     print!("{}", describe(&model, &coverage, stats.len()));
     Ok(())
+}
+
+/// The class balance of the gold labels FILE:COLUMN `spec` (`--class-balance-from`).
+pub(crate) fn balance_of_gold(spec: &str, classes: &[String]) -> anyhow::Result<ClassBalance> {
+    let gold = read_gold(spec, classes)?;
+    ClassBalance::of_gold(&gold, classes.len()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--class-balance-from `{spec}`: no row has a gold label (all are -1 or empty), so \
+             there is no class balance to take"
+        )
+    })
 }
 
 /// The per-LF table, class balance and diagnostics.

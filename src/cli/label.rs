@@ -36,6 +36,8 @@ pub struct LabelArguments {
     /// Number of classes, for a matrix without labelgen metadata.
     #[arg(long)]
     cardinality: Option<usize>,
+    #[command(flatten)]
+    prior: super::LabelPrior,
 }
 
 /// Tie-break policies, as the CLI names them.
@@ -59,6 +61,7 @@ impl From<TieBreakArg> for TieBreak {
 pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
     let (model, matrix, _) =
         super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
+    let (model, prior_source) = arguments.prior.apply(model)?;
     let source = match &arguments.data {
         Some(data) => read_columns(data, &arguments.keep_columns)
             .with_context(|| format!("reading `{}`", data.display()))?,
@@ -87,13 +90,16 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
         .iter()
         .map(|covered| *covered || !arguments.filter_uncovered)
         .collect();
-    let metadata = LabelsMetadata::of_labels(
+    let mut metadata = LabelsMetadata::of_labels(
         &model,
         &matrix,
         tie_break,
         arguments.seed,
         arguments.filter_uncovered,
     );
+    if prior_source.is_some() {
+        metadata.class_balance_source = prior_source;
+    }
     let table = LabelTable {
         keys: matrix.row_keys(),
         source: &source,

@@ -67,6 +67,57 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
     }
 }
 
+/// `--class-balance` and `--class-balance-from` of `label` and `score`: label with another
+/// class prior than the one the model was fitted with.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LabelPrior {
+    /// Label with this class balance instead of the model's: `uniform` (each row's label is
+    /// the class its votes are likeliest under) or one number per class (for example `0.9,0.1`),
+    /// when the rows to label are known to be balanced otherwise than the model assumed. The
+    /// LF parameters stay the fitted ones.
+    #[arg(long, value_name = "BALANCE", value_parser = fit::class_balance)]
+    class_balance: Option<labelgen::model::ClassBalance>,
+    /// Label with the class balance of gold labels, FILE:COLUMN (for example a labelled dev
+    /// set's `dev.csv:label`), add-one smoothed, instead of the model's.
+    #[arg(long, value_name = "FILE:COLUMN", conflicts_with = "class_balance")]
+    class_balance_from: Option<String>,
+}
+
+impl LabelPrior {
+    /// The model to label with, and where its class balance came from when it is not the
+    /// fitted one.
+    pub(crate) fn apply(
+        &self,
+        model: labelgen::model::FittedModel,
+    ) -> anyhow::Result<(labelgen::model::FittedModel, Option<String>)> {
+        use labelgen::model::ClassBalance;
+        let (balance, source) = match (&self.class_balance, &self.class_balance_from) {
+            (None, None) => return Ok((model, None)),
+            (Some(balance), _) => {
+                let source = match balance {
+                    ClassBalance::Uniform => "uniform",
+                    ClassBalance::Estimated => "estimated",
+                    ClassBalance::Given(_) => "given",
+                };
+                (balance.clone(), source.to_owned())
+            }
+            (None, Some(spec)) => (
+                fit::balance_of_gold(spec, &model.classes)?,
+                format!("gold labels of {spec}"),
+            ),
+        };
+        let option = if self.class_balance.is_some() {
+            "--class-balance"
+        } else {
+            "--class-balance-from"
+        };
+        let replaced = model
+            .with_class_balance(&balance, &source)
+            .map_err(|error| anyhow::anyhow!("{option}: {error}"))?;
+        Ok((replaced, Some(source)))
+    }
+}
+
 /// Parse `KEY=VALUE`.
 pub(crate) fn key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {

@@ -76,6 +76,8 @@ pub fn run(arguments: PredictArguments) -> anyhow::Result<()> {
         tie_break: TieBreak::Random,
         seed: arguments.seed,
         filter_uncovered: false,
+        class_balance: None,
+        class_balance_source: None,
     };
     let keep = vec![true; texts.len()];
     write_labels(

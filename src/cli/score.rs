@@ -27,6 +27,8 @@ pub struct ScoreArguments {
     /// Number of classes, for a matrix without labelgen metadata.
     #[arg(long)]
     cardinality: Option<usize>,
+    #[command(flatten)]
+    prior: super::LabelPrior,
 }
 
 #[derive(serde::Serialize)]
@@ -39,6 +41,7 @@ struct Report {
 pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
     let (model, matrix, file_gold) =
         super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
+    let (model, _) = arguments.prior.apply(model)?;
     let gold = match (&arguments.gold, file_gold) {
         (Some(spec), _) => read_gold(spec, matrix.classes())?,
         (None, Some(gold)) => gold,

@@ -43,6 +43,13 @@ pub struct LabelsMetadata {
     pub seed: u64,
     /// Whether rows no LF covered were left out.
     pub filter_uncovered: bool,
+    /// The class prior the probabilities were computed with (label models only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_balance: Option<Vec<f64>>,
+    /// Where that prior came from: `model` (the fitted model's), or what replaced it at
+    /// labelling time (`uniform`, `given`, the gold labels it was counted from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_balance_source: Option<String>,
 }
 
 impl LabelsMetadata {
@@ -65,6 +72,8 @@ impl LabelsMetadata {
             tie_break,
             seed,
             filter_uncovered,
+            class_balance: Some(model.class_balance.clone()),
+            class_balance_source: Some("model".to_owned()),
         }
     }
 }
@@ -431,6 +440,8 @@ mod tests {
             tie_break: TieBreak::Abstain,
             seed: 1,
             filter_uncovered: true,
+            class_balance: None,
+            class_balance_source: None,
         }
     }
 

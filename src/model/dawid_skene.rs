@@ -64,6 +64,15 @@ impl DawidSkeneParameters {
         (base, delta)
     }
 
+    /// The same confusion matrices with another class balance.
+    pub(crate) fn with_class_balance(&self, class_balance: Vec<f64>) -> Self {
+        DawidSkeneParameters {
+            class_balance,
+            confusion: self.confusion.clone(),
+            cached: std::sync::OnceLock::new(),
+        }
+    }
+
     /// `P(Y | votes)` into `out`.
     pub fn posterior(&self, votes: &[Vote], out: &mut [f64]) {
         let (base, delta) = self.tables();

@@ -192,6 +192,16 @@ impl GenerativeParameters {
         }
     }
 
+    /// The same LF parameters with another class balance.
+    pub(crate) fn with_class_balance(&self, class_balance: Vec<f64>) -> Self {
+        GenerativeParameters::new(
+            class_balance,
+            self.coverage.clone(),
+            self.confusion.clone(),
+            self.polarity.clone(),
+        )
+    }
+
     /// `q_j(v | y)`.
     fn vote_share(&self, lf: usize, vote: usize, class: usize) -> f64 {
         if self.polarity[lf][vote] {

@@ -191,6 +191,10 @@ pub struct RecordedOptions {
     pub tolerance: f64,
     /// See [`FitOptions::seed`].
     pub seed: u64,
+    /// Where the class balance the model labels with came from, when it replaced the fitted
+    /// one after the fit ([`FittedModel::with_class_balance`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_class_balance: Option<String>,
 }
 
 impl RecordedOptions {
@@ -207,6 +211,7 @@ impl RecordedOptions {
             max_iterations: options.max_iterations,
             tolerance: options.tolerance,
             seed: options.seed,
+            label_class_balance: None,
         }
     }
 }
@@ -218,6 +223,64 @@ impl FittedModel {
         if let Some(recorded) = &mut self.fit_options {
             recorded.class_balance = source;
         }
+    }
+
+    /// This model with its class balance replaced by `balance` for labelling: every row's
+    /// `P(Y | votes)` becomes `balance[y]` times the same likelihood of its votes, renormalised
+    /// (Bayes' rule under a shifted prior); with the generative and Snorkel models, whose labels
+    /// use only the votes cast, a row no LF covered gets `balance` itself. For rows whose class
+    /// balance differs from the one the model was fitted with, or to label by the likelihood
+    /// alone (`Uniform`). The LF parameters are unchanged. Majority vote has no class prior to
+    /// replace, and only a fit estimates a balance.
+    /// `source` says where `balance` came from; the model's record of its options keeps it.
+    pub fn with_class_balance(
+        &self,
+        balance: &ClassBalance,
+        source: &str,
+    ) -> Result<FittedModel, FitError> {
+        let k = self.classes.len();
+        if matches!(balance, ClassBalance::Estimated) {
+            return Err(FitError::BadOption(
+                "a class balance is estimated only when fitting; to label, give one (uniform, \
+                 numbers, or gold labels)"
+                    .to_owned(),
+            ));
+        }
+        check_balance(balance, k)?;
+        let options = FitOptions {
+            class_balance: balance.clone(),
+            ..FitOptions::default()
+        };
+        let balance = fixed_balance(&options, k).expect("not estimated");
+        let parameters = match &self.parameters {
+            Parameters::Majority => {
+                return Err(FitError::BadOption(
+                    "majority vote has no class prior to replace: its labels come from the votes \
+                     alone"
+                        .to_owned(),
+                ));
+            }
+            Parameters::Generative(parameters) => {
+                Parameters::Generative(parameters.with_class_balance(balance.clone()))
+            }
+            Parameters::DawidSkene(parameters) => {
+                Parameters::DawidSkene(parameters.with_class_balance(balance.clone()))
+            }
+            Parameters::Snorkel(parameters) => Parameters::Snorkel(snorkel::SnorkelParameters {
+                class_balance: balance.clone(),
+                mu: parameters.mu.clone(),
+            }),
+        };
+        let mut fit_options = self.fit_options.clone();
+        if let Some(recorded) = &mut fit_options {
+            recorded.label_class_balance = Some(source.to_owned());
+        }
+        Ok(FittedModel {
+            class_balance: balance,
+            parameters,
+            fit_options,
+            ..self.clone()
+        })
     }
 
     /// The model's kind.
@@ -431,20 +494,24 @@ fn check_inputs(stats: &PatternCounts, options: &FitOptions) -> Result<(), FitEr
             "no LF voted on any row: there is nothing to learn from".to_owned(),
         ));
     }
-    if let ClassBalance::Given(balance) = &options.class_balance
-        && (balance.len() != stats.cardinality()
-            || balance.iter().any(|p| !p.is_finite() || *p <= 0.0))
-    {
-        return Err(FitError::BadOption(format!(
-            "the class balance needs {} positive numbers, got {balance:?}",
-            stats.cardinality()
-        )));
-    }
+    check_balance(&options.class_balance, stats.cardinality())?;
     let l2_ok = options.l2 >= 0.0 && options.l2.is_finite();
     if !l2_ok || options.tolerance.is_nan() || options.tolerance <= 0.0 {
         return Err(FitError::BadOption(
             "the L2 strength must be >= 0 and the tolerance > 0".to_owned(),
         ));
+    }
+    Ok(())
+}
+
+/// A given class balance must have one positive number per class.
+fn check_balance(balance: &ClassBalance, cardinality: usize) -> Result<(), FitError> {
+    if let ClassBalance::Given(balance) = balance
+        && (balance.len() != cardinality || balance.iter().any(|p| !p.is_finite() || *p <= 0.0))
+    {
+        return Err(FitError::BadOption(format!(
+            "the class balance needs {cardinality} positive numbers, got {balance:?}"
+        )));
     }
     Ok(())
 }
@@ -565,6 +632,97 @@ mod tests {
         );
         assert_eq!(ClassBalance::of_gold(&[-1, -1], 2), None);
         assert_eq!(ClassBalance::of_gold(&[], 2), None);
+    }
+
+    /// Replacing the class balance is Bayes' rule under a shifted prior: each row's new
+    /// probabilities are the old ones times `new / old` balance, renormalised, whatever the
+    /// model; LF parameters stay. Majority vote and `Estimated` are refused.
+    #[test]
+    fn a_new_class_balance_shifts_every_posterior_by_bayes_rule() {
+        let matrix = LabelMatrix::new(
+            array![
+                [0, 0, -1],
+                [1, -1, 1],
+                [2, 2, 2],
+                [0, 1, -1],
+                [-1, -1, -1],
+                [2, -1, 0],
+                [1, 1, 1],
+                [0, -1, 0]
+            ],
+            vec!["a".into(), "b".into(), "c".into()],
+            vec!["x".into(), "y".into(), "z".into()],
+        )
+        .unwrap();
+        let stats = PatternCounts::from_matrix(&matrix);
+        let fitted_with = FitOptions {
+            class_balance: ClassBalance::Given(vec![0.3, 0.5, 0.2]),
+            ..FitOptions::default()
+        };
+        for kind in [
+            ModelKind::Generative,
+            ModelKind::DawidSkene,
+            ModelKind::Snorkel,
+        ] {
+            let model = fit(
+                kind,
+                &stats,
+                matrix.lf_names(),
+                matrix.classes(),
+                &fitted_with,
+                "f".into(),
+            )
+            .unwrap();
+            let old = model.class_balance.clone();
+            let shifted = model
+                .with_class_balance(&ClassBalance::Given(vec![1.0, 1.0, 2.0]), "given")
+                .unwrap();
+            let new = [0.25, 0.25, 0.5];
+            assert_eq!(shifted.class_balance, new);
+            assert_eq!(shifted.lf_accuracy, model.lf_accuracy);
+            let recorded = shifted.fit_options.as_ref().unwrap();
+            assert_eq!(recorded.label_class_balance.as_deref(), Some("given"));
+            assert_eq!(recorded.class_balance, "given");
+            let (before, after) = (model.predict_proba(&matrix), shifted.predict_proba(&matrix));
+            for (before, after) in before.rows().into_iter().zip(after.rows()) {
+                let weighted: Vec<f64> = (0..3).map(|y| before[y] * new[y] / old[y]).collect();
+                let total: f64 = weighted.iter().sum();
+                for y in 0..3 {
+                    assert!(
+                        (after[y] - weighted[y] / total).abs() < 1e-12,
+                        "{kind:?}: {before} -> {after}"
+                    );
+                }
+            }
+            let uniform = model
+                .with_class_balance(&ClassBalance::Uniform, "uniform")
+                .unwrap();
+            assert_eq!(uniform.class_balance, [1.0 / 3.0; 3]);
+            assert!(
+                model
+                    .with_class_balance(&ClassBalance::Estimated, "x")
+                    .is_err()
+            );
+            assert!(
+                model
+                    .with_class_balance(&ClassBalance::Given(vec![1.0, 0.0, 1.0]), "x")
+                    .is_err()
+            );
+        }
+        let majority = fit(
+            ModelKind::Majority,
+            &stats,
+            matrix.lf_names(),
+            matrix.classes(),
+            &fitted_with,
+            "f".into(),
+        )
+        .unwrap();
+        assert!(
+            majority
+                .with_class_balance(&ClassBalance::Uniform, "x")
+                .is_err()
+        );
     }
 
     #[test]

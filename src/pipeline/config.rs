@@ -118,6 +118,9 @@ pub struct LabelModelSection {
     /// `uniform`, `estimated`, `dev` (the dev split's gold labels, add-one smoothed), or
     /// comma-separated probabilities.
     pub class_balance: Option<String>,
+    /// The class balance labels are computed with, in place of the fitted one (the LF
+    /// parameters stay): `uniform`, `dev` or comma-separated probabilities.
+    pub label_class_balance: Option<String>,
 }
 
 fn default_model() -> String {
@@ -132,6 +135,7 @@ impl Default for LabelModelSection {
             max_iterations: None,
             tolerance: None,
             class_balance: None,
+            label_class_balance: None,
         }
     }
 }
@@ -279,6 +283,23 @@ impl Project {
                 "[label_model] class_balance = \"dev\" takes the balance of the dev split's gold labels: add [data.dev]".to_owned(),
             ));
         }
+        if let Some(balance) = &settings.label_model.label_class_balance {
+            if balance == "dev" && settings.data.dev.is_none() {
+                return Err(invalid(
+                    "[label_model] label_class_balance = \"dev\" takes the balance of the dev split's gold labels: add [data.dev]".to_owned(),
+                ));
+            }
+            if balance == "estimated" {
+                return Err(invalid(
+                    "[label_model] label_class_balance = \"estimated\": only a fit estimates a balance; use class_balance = \"estimated\", or give uniform, dev or numbers".to_owned(),
+                ));
+            }
+            if settings.label_model.model == "majority" {
+                return Err(invalid(
+                    "[label_model] label_class_balance: majority vote has no class prior to replace; remove the key or pick another model".to_owned(),
+                ));
+            }
+        }
         if settings.lfs.files.is_empty() && settings.lfs.plugins.is_empty() {
             return Err(invalid(
                 "[lfs] lists no LF files and no plugin crates".to_owned(),
@@ -377,6 +398,23 @@ mod tests {
         .to_string();
         assert!(
             error.contains("class_balance = \"dev\"") && error.contains("add [data.dev]"),
+            "{error}"
+        );
+        let label_balance = |extra: &str| {
+            read(&format!("{MINIMAL}[label_model]\n{extra}"))
+                .unwrap_err()
+                .to_string()
+        };
+        let error = label_balance("label_class_balance = \"dev\"\n");
+        assert!(
+            error.contains("label_class_balance = \"dev\"") && error.contains("add [data.dev]"),
+            "{error}"
+        );
+        let error = label_balance("label_class_balance = \"estimated\"\n");
+        assert!(error.contains("only a fit estimates"), "{error}");
+        let error = label_balance("model = \"majority\"\nlabel_class_balance = \"uniform\"\n");
+        assert!(
+            error.contains("majority vote has no class prior"),
             "{error}"
         );
     }

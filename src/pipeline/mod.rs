@@ -222,25 +222,33 @@ fn model_kind(name: &str) -> ModelKind {
     }
 }
 
-fn fit_options(project: &Project) -> Result<FitOptions, PipelineError> {
-    let section = &project.settings.label_model;
-    let defaults = FitOptions::default();
-    let class_balance = match section.class_balance.as_deref() {
-        // Replaced by the dev split's balance in the fit stage.
-        None | Some("uniform") | Some("dev") => ClassBalance::Uniform,
-        Some("estimated") => ClassBalance::Estimated,
-        Some(list) => ClassBalance::Given(
+/// A `[label_model]` class balance setting: `uniform`, `estimated`, numbers, or `None` for
+/// `dev` (the dev split's gold labels, counted in the fit stage) and for no setting.
+fn balance_setting(key: &str, text: Option<&str>) -> Result<Option<ClassBalance>, PipelineError> {
+    Ok(match text {
+        None | Some("dev") => None,
+        Some("uniform") => Some(ClassBalance::Uniform),
+        Some("estimated") => Some(ClassBalance::Estimated),
+        Some(list) => Some(ClassBalance::Given(
             list.split(',')
                 .map(|value| value.trim().parse::<f64>())
                 .collect::<Result<Vec<f64>, _>>()
                 .map_err(|_| PipelineError::Stage {
                     stage: "fit".to_owned(),
                     message: format!(
-                        "[label_model] class_balance = \"{list}\": expected uniform, estimated, dev or numbers"
+                        "[label_model] {key} = \"{list}\": expected uniform, estimated, dev or numbers"
                     ),
                 })?,
-        ),
-    };
+        )),
+    })
+}
+
+fn fit_options(project: &Project) -> Result<FitOptions, PipelineError> {
+    let section = &project.settings.label_model;
+    let defaults = FitOptions::default();
+    // "dev" is replaced by the dev split's balance in the fit stage.
+    let class_balance =
+        balance_setting("class_balance", section.class_balance.as_deref())?.unwrap_or_default();
     Ok(FitOptions {
         class_balance,
         l2: section.l2.unwrap_or(defaults.l2),
@@ -597,9 +605,40 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
                 ))
             })?;
         }
+        // The balance labels are computed with, when it replaces the fitted one.
+        let label_balance = match settings.label_model.label_class_balance.as_deref() {
+            None => None,
+            Some("dev") => {
+                let dev_split = dev.expect("dev (checked when reading the project)");
+                let gold = gold_of(dev_split)?.expect("dev has gold");
+                let balance = ClassBalance::of_gold(&gold, classes.len()).ok_or_else(|| {
+                    stage_error("fit")(&format!(
+                        "[label_model] label_class_balance = \"dev\": no row of {} has a gold label",
+                        dev_split.path.display()
+                    ))
+                })?;
+                let source = format!(
+                    "gold labels of the dev split ({}:{})",
+                    dev_split.path.display(),
+                    dev_split.gold_column.as_deref().unwrap_or_default()
+                );
+                Some((balance, source))
+            }
+            Some(text) => balance_setting("label_class_balance", Some(text))?
+                .map(|balance| (balance, text.to_owned())),
+        };
         let fit_one = |kind: ModelKind| {
-            fit(kind, &stats, train.lf_names(), train.classes(), &options, train.fingerprint())
-                .map_err(|e| stage_error("fit")(&e))
+            let fitted =
+                fit(kind, &stats, train.lf_names(), train.classes(), &options, train.fingerprint())
+                    .map_err(|e| stage_error("fit")(&e))?;
+            // Majority vote has no prior (an `auto` candidate; configured alone, it is refused
+            // when the project is read).
+            match &label_balance {
+                Some((balance, source)) if kind != ModelKind::Majority => fitted
+                    .with_class_balance(balance, source)
+                    .map_err(|e| stage_error("fit")(&format!("[label_model] label_class_balance: {e}"))),
+                _ => Ok(fitted),
+            }
         };
         let mut chosen = if model_name == "auto" {
             let dev_split = dev.expect("auto needs dev (checked when reading the project)");

@@ -369,3 +369,148 @@ fn thread_count_changes_no_output_byte() {
     }
     assert!(outputs.windows(2).all(|pair| pair[0] == pair[1]));
 }
+
+/// `label --class-balance` relabels with another prior by Bayes' rule: each row's
+/// probabilities are the fitted model's (whose balance is uniform) times the new balance,
+/// renormalised, and a row no LF covered gets the new balance itself. `--class-balance-from`
+/// counts it from gold labels; the labels' metadata says which prior was used; `score` takes
+/// the same options. Majority vote (no prior) and `estimated` (only a fit estimates) are errors.
+#[test]
+fn label_with_another_class_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    success(&labelgen(
+        dir.path(),
+        &["fit", &youtube("train"), "-o", "model.json"],
+    ));
+    let test = youtube("test");
+    let label = |output: &str, extra: &[&str]| {
+        let mut args = vec!["label", "model.json", &test, "-o", output];
+        args.extend_from_slice(extra);
+        labelgen(dir.path(), &args)
+    };
+    success(&label("fitted.csv", &[]));
+    success(&label("shifted.csv", &["--class-balance", "0.8,0.2"]));
+    let fitted = csv_rows(&dir.path().join("fitted.csv"));
+    let shifted = csv_rows(&dir.path().join("shifted.csv"));
+    assert_eq!(fitted.len(), shifted.len());
+    let mut uncovered = 0;
+    for (before, after) in fitted[1..].iter().zip(&shifted[1..]) {
+        let (ham, spam): (f64, f64) = (before[1].parse().unwrap(), before[2].parse().unwrap());
+        let expected = 0.8 * ham / (0.8 * ham + 0.2 * spam);
+        let got: f64 = after[1].parse().unwrap();
+        assert!((got - expected).abs() < 1e-12, "{before:?} -> {after:?}");
+        if after[4] == "false" {
+            uncovered += 1;
+            assert!((got - 0.8).abs() < 1e-12, "{after:?}");
+        }
+    }
+    assert!(uncovered > 0, "the test split has rows no LF covered");
+    let metadata = |file: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap()
+    };
+    assert_eq!(
+        metadata("fitted.csv.meta.json")["class_balance_source"],
+        "model"
+    );
+    assert_eq!(
+        metadata("fitted.csv.meta.json")["class_balance"],
+        serde_json::json!([0.5, 0.5])
+    );
+    assert_eq!(
+        metadata("shifted.csv.meta.json")["class_balance_source"],
+        "given"
+    );
+    assert_eq!(
+        metadata("shifted.csv.meta.json")["class_balance"],
+        serde_json::json!([0.8, 0.2])
+    );
+
+    // 3 HAM, 1 SPAM and an unknown: (3 + 1, 1 + 1) / (4 + 2).
+    std::fs::write(
+        dir.path().join("dev.csv"),
+        "label\nHAM\nSPAM\nHAM\n-1\nHAM\n",
+    )
+    .unwrap();
+    success(&label(
+        "dev.csv.out.csv",
+        &["--class-balance-from", "dev.csv:label"],
+    ));
+    let from_dev = metadata("dev.csv.out.csv.meta.json");
+    assert_eq!(
+        from_dev["class_balance_source"],
+        "gold labels of dev.csv:label"
+    );
+    assert_eq!(
+        from_dev["class_balance"],
+        serde_json::json!([4.0 / 6.0, 2.0 / 6.0])
+    );
+
+    // `score` with the shifted prior scores the labels `label` wrote with it.
+    let gold: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(youtube("test")).unwrap()).unwrap();
+    let right = shifted[1..]
+        .iter()
+        .filter(|row| gold[&row[0]]["label"].as_i64() == row[3].parse::<i64>().ok())
+        .count();
+    let out = success(&labelgen(
+        dir.path(),
+        &[
+            "score",
+            "model.json",
+            &youtube("test"),
+            "--json",
+            "--class-balance",
+            "0.8,0.2",
+        ],
+    ));
+    let scores: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(scores[0]["tie_break"], "abstain");
+    let accuracy = scores[0]["all_rows"]["accuracy"].as_f64().unwrap();
+    assert!(
+        (accuracy - right as f64 / 250.0).abs() < 1e-12,
+        "{accuracy} vs {right}/250"
+    );
+
+    let message = failure(&label("x.csv", &["--class-balance", "estimated"]));
+    assert!(message.contains("estimated only when fitting"), "{message}");
+    let message = failure(&label("x.csv", &["--class-balance", "1,2,3"]));
+    assert!(message.contains("needs 2 positive numbers"), "{message}");
+    success(&labelgen(
+        dir.path(),
+        &[
+            "fit",
+            &youtube("train"),
+            "--model",
+            "majority",
+            "-o",
+            "majority.json",
+        ],
+    ));
+    let message = failure(&labelgen(
+        dir.path(),
+        &[
+            "label",
+            "majority.json",
+            &youtube("test"),
+            "-o",
+            "x.csv",
+            "--class-balance",
+            "uniform",
+        ],
+    ));
+    assert!(
+        message.contains("majority vote has no class prior"),
+        "{message}"
+    );
+    assert!(!dir.path().join("x.csv").exists());
+    let output = label(
+        "x.csv",
+        &[
+            "--class-balance",
+            "uniform",
+            "--class-balance-from",
+            "dev.csv:label",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -136,24 +136,24 @@ fn bundled_example_runs_end_to_end() {
     );
 }
 
-/// `class_balance = "dev"` fits with the dev split's gold class balance, add-one smoothed;
-/// the same project with the default fits with a uniform one.
-#[test]
-fn class_balance_from_the_dev_split() {
+/// The model file of a run of the test project with `label_model` as its `[label_model]`.
+fn model_of_run(label_model: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let project = toml_project(dir.path(), None);
     let settings = std::fs::read_to_string(&project).unwrap();
     std::fs::write(
         &project,
-        format!("{settings}\n[label_model]\nclass_balance = \"dev\"\n"),
+        format!("{settings}\n[label_model]\n{label_model}"),
     )
     .unwrap();
     run(dir.path());
     let run_dir = &runs(dir.path())[0];
-    let model: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run_dir.join("model.json")).unwrap())
-            .unwrap();
-    // By hand from the dev file: (rows of the class + 1) / (labelled rows + 2).
+    serde_json::from_str(&std::fs::read_to_string(run_dir.join("model.json")).unwrap()).unwrap()
+}
+
+/// The class balance of the dev split's gold labels, counted by hand: (rows of the class + 1)
+/// / (labelled rows + 2).
+fn dev_balance_by_hand() -> [f64; 2] {
     let dev: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(repo_path("datasets/youtube/valid.json")).unwrap(),
     )
@@ -169,6 +169,14 @@ fn class_balance_from_the_dev_split() {
         (rows - spam + 1.0) / (rows + 2.0),
         (spam + 1.0) / (rows + 2.0),
     ];
+    assert_ne!(
+        expected[0], 0.5,
+        "the dev split is not balanced, so the tests tell"
+    );
+    expected
+}
+
+fn assert_balance(model: &serde_json::Value, expected: [f64; 2]) {
     let balance = model["class_balance"].as_array().unwrap();
     for (got, want) in balance.iter().zip(expected) {
         assert!(
@@ -176,15 +184,47 @@ fn class_balance_from_the_dev_split() {
             "{balance:?} vs {expected:?}"
         );
     }
-    assert_ne!(
-        expected[0], 0.5,
-        "the dev split is not balanced, so the test tells"
-    );
-    let source = model["fit_options"]["class_balance"].as_str().unwrap();
+}
+
+fn is_dev_source(source: &serde_json::Value) -> bool {
+    let source = source.as_str().unwrap_or_default();
+    source.starts_with("gold labels of the dev split (") && source.ends_with("valid.json:label)")
+}
+
+/// `class_balance = "dev"` fits with the dev split's gold class balance, add-one smoothed;
+/// `label_class_balance = "dev"` fits with the default uniform one (same LF parameters as a
+/// default run) and labels with the dev split's.
+#[test]
+fn class_balance_from_the_dev_split() {
+    let expected = dev_balance_by_hand();
+    let fitted = model_of_run("class_balance = \"dev\"\n");
+    assert_balance(&fitted, expected);
     assert!(
-        source.starts_with("gold labels of the dev split (")
-            && source.ends_with("valid.json:label)"),
-        "{source}"
+        is_dev_source(&fitted["fit_options"]["class_balance"]),
+        "{fitted}"
+    );
+    assert!(fitted["fit_options"].get("label_class_balance").is_none());
+
+    let labelling = model_of_run("label_class_balance = \"dev\"\n");
+    assert_balance(&labelling, expected);
+    assert_eq!(labelling["fit_options"]["class_balance"], "uniform");
+    assert!(
+        is_dev_source(&labelling["fit_options"]["label_class_balance"]),
+        "{labelling}"
+    );
+    let default = model_of_run("model = \"generative\"\n");
+    assert_balance(&default, [0.5, 0.5]);
+    assert_eq!(
+        labelling["parameters"]["coverage"],
+        default["parameters"]["coverage"]
+    );
+    assert_eq!(
+        labelling["parameters"]["confusion"],
+        default["parameters"]["confusion"]
+    );
+    assert_ne!(
+        fitted["parameters"]["coverage"],
+        default["parameters"]["coverage"]
     );
 }
 
