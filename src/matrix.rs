@@ -281,6 +281,41 @@ impl LabelMatrix {
             .collect()
     }
 
+    /// Per LF, how many votes it cast for each class (`counts[lf][class]`).
+    pub fn vote_counts(&self) -> Vec<Vec<usize>> {
+        let (n_lfs, k) = (self.n_lfs(), self.cardinality());
+        if self.n_rows() == 0 || n_lfs == 0 {
+            return vec![vec![0; k]; n_lfs];
+        }
+        let flat = self.row_major();
+        // Integer sums per block of rows, so the split does not matter; one slot per LF for
+        // abstains keeps the inner loop free of branches.
+        let counts = flat
+            .par_chunks(ROW_BLOCK * n_lfs)
+            .map(|block| {
+                let mut counts = vec![0usize; n_lfs * (k + 1)];
+                for row in block.chunks_exact(n_lfs) {
+                    for (lf, vote) in row.iter().enumerate() {
+                        counts[lf * (k + 1) + (*vote + 1) as usize] += 1;
+                    }
+                }
+                counts
+            })
+            .reduce(
+                || vec![0usize; n_lfs * (k + 1)],
+                |mut left, right| {
+                    left.iter_mut()
+                        .zip(right)
+                        .for_each(|(left, right)| *left += right);
+                    left
+                },
+            );
+        counts
+            .chunks_exact(k + 1)
+            .map(|lf| lf[1..].to_vec())
+            .collect()
+    }
+
     /// Per row, whether at least one LF voted.
     pub fn covered(&self) -> Vec<bool> {
         let n_lfs = self.n_lfs();
@@ -340,6 +375,7 @@ mod tests {
         let matrix = LabelMatrix::new(votes, names(3), vec!["a".into(), "b".into()]).unwrap();
         assert_eq!(matrix.lf_coverage(), [0.75, 0.25, 0.25]);
         assert_eq!(matrix.label_coverage(), 0.75);
+        assert_eq!(matrix.vote_counts(), [vec![1, 2], vec![1, 0], vec![0, 1]]);
     }
 
     #[test]
@@ -362,5 +398,6 @@ mod tests {
         .unwrap();
         assert_eq!(matrix.lf_coverage(), [0.0, 0.0]);
         assert_eq!(matrix.label_coverage(), 0.0);
+        assert_eq!(matrix.vote_counts(), [vec![0, 0], vec![0, 0]]);
     }
 }

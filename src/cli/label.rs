@@ -77,6 +77,20 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
             matrix.n_rows()
         );
     }
+    let outside = model.votes_outside_training(&matrix);
+    if !outside.is_empty() {
+        let listed: Vec<String> = outside
+            .iter()
+            .map(|(lf, class, count)| format!("`{lf}` {class} x{count}"))
+            .collect();
+        eprintln!(
+            "note: {} votes name classes their LF never voted in the training matrix ({}); the \
+             model has no parameter for them and counts each as an LF right {:.0} % of the time",
+            outside.iter().map(|(_, _, count)| count).sum::<usize>(),
+            listed.join(", "),
+            100.0 * labelgen::model::generative::prior_accuracy(model.classes.len())
+        );
+    }
     let probabilities = model.predict_proba(&matrix);
     let tie_break = TieBreak::from(arguments.tie_break);
     let labels = hard_labels(

@@ -30,7 +30,9 @@
 //!
 //! A row's probabilistic label is `P(Y | the votes cast)`: the LFs that abstained on it are left
 //! out (see [`GenerativeParameters::posterior`] for why), so a row no LF covered gets the class
-//! balance.
+//! balance. A vote for a class outside the LF's polarity (new rows; an LF that never voted that
+//! class in training) has no fitted parameter and counts as the prior expects: right with the
+//! prior accuracy, its errors shared by the other classes.
 //!
 //! Symbols: `π` = `class_balance`, `c` = `coverage`, `q` = `confusion`, `S` = `polarity`.
 
@@ -95,9 +97,11 @@ impl PartialEq for GenerativeParameters {
 
 /// Log-probability tables. For the fit (the model's exact posterior): `base[y] = log π_y +
 /// Σ_j log(1 - c_jy)` and, per LF and vote, `delta[j][v][y] = log P(λ_j = v | y) - log(1 -
-/// c_jy)` (0 for votes outside the LF's polarity, which carry no evidence). For labels (see
-/// [`GenerativeParameters::posterior`]): `prior[y] = log π_y` and `evidence[j][v][y] = log
-/// P(λ_j = v | y)`.
+/// c_jy)` (0 for votes outside the LF's polarity, which the fitted data never holds). For
+/// labels (see [`GenerativeParameters::posterior`]): `prior[y] = log π_y` and
+/// `evidence[j][v][y] = log P(λ_j = v | y)`; for a vote outside the LF's polarity (a class it
+/// never voted in training), the prior's `log a` for `y = v` and `log((1 - a) / (k - 1))`
+/// otherwise, `a` the prior accuracy.
 #[derive(Clone, Debug, Default)]
 struct Tables {
     k: usize,
@@ -220,18 +224,28 @@ impl GenerativeParameters {
                 .map(|p| p.max(f64::MIN_POSITIVE).ln())
                 .collect();
             let prior = base.clone();
+            // A vote for a class the LF never voted in training (labelling new rows) has no
+            // fitted parameter: it counts as the prior sees every LF, right `a` of the time,
+            // its errors spread over the other classes (log-probabilities for a wrong and a
+            // right class; the LF's coverage, unknown for that class, is left out).
+            let a = prior_accuracy(k);
+            let unseen_vote = [((1.0 - a) / (k - 1).max(1) as f64).ln(), a.ln()];
             let mut delta = vec![0.0; self.coverage.len() * k * k];
             let mut evidence = vec![0.0; self.coverage.len() * k * k];
             for (lf, coverage) in self.coverage.iter().enumerate() {
                 for (class, c) in coverage.iter().enumerate() {
                     base[class] += (1.0 - c).ln();
                 }
-                for vote in (0..k).filter(|vote| self.polarity[lf][*vote]) {
+                for vote in 0..k {
                     for (class, c) in coverage.iter().enumerate() {
-                        let share = self.vote_share(lf, vote, class);
                         let index = (lf * k + vote) * k + class;
-                        evidence[index] = (c * share).max(f64::MIN_POSITIVE).ln();
-                        delta[index] = evidence[index] - (1.0 - c).ln();
+                        if self.polarity[lf][vote] {
+                            let share = self.vote_share(lf, vote, class);
+                            evidence[index] = (c * share).max(f64::MIN_POSITIVE).ln();
+                            delta[index] = evidence[index] - (1.0 - c).ln();
+                        } else {
+                            evidence[index] = unseen_vote[usize::from(class == vote)];
+                        }
                     }
                 }
             }
@@ -540,7 +554,7 @@ fn single_class(polarity: &[bool]) -> Option<usize> {
 
 /// The accuracy the prior expects of an LF voting `size` classes: [`PRIOR_ACCURACY`], and at
 /// least halfway between chance and perfect.
-fn prior_accuracy(size: usize) -> f64 {
+pub fn prior_accuracy(size: usize) -> f64 {
     PRIOR_ACCURACY.max(0.5 + 0.5 / size.max(1) as f64)
 }
 
@@ -1300,6 +1314,36 @@ mod tests {
         assert!((expected.log_likelihood - by_hand).abs() < 1e-12);
         let accuracy = parameters.lf_accuracy()[0].unwrap();
         assert!((accuracy - 0.75).abs() < 1e-12, "{accuracy}");
+    }
+
+    /// A vote for a class the LF never voted in training counts as the prior expects an LF
+    /// (right 70 % of the time, errors shared), by hand: with 3 balanced classes, LF 0 (which
+    /// only ever voted class 0) voting class 1 gives `[0.15, 0.7, 0.15]`; beside LF 1's vote,
+    /// which has fitted parameters, it multiplies them by `0.7` for class 1 and `0.15` for the
+    /// others. The sparse and the dense paths agree.
+    #[test]
+    fn a_vote_outside_the_polarity_counts_at_the_prior_accuracy() {
+        let parameters = GenerativeParameters::new(
+            vec![1.0 / 3.0; 3],
+            vec![vec![0.5, 0.1, 0.1], vec![0.2, 0.6, 0.2]],
+            vec![vec![vec![1.0, 0.0, 0.0]; 3], vec![vec![0.0, 1.0, 0.0]; 3]],
+            vec![vec![true, false, false], vec![false, true, false]],
+        );
+        let mut out = [0.0; 3];
+        parameters.posterior(&[Vote::new(0, 1)], &mut out);
+        for (got, want) in out.iter().zip([0.15, 0.7, 0.15]) {
+            assert!((got - want).abs() < 1e-12, "{out:?}");
+        }
+        // LF 1 votes 1: P(1 | y) = 0.2, 0.6, 0.2; times the unseen vote's 0.15, 0.7, 0.15.
+        parameters.posterior(&[Vote::new(0, 1), Vote::new(1, 1)], &mut out);
+        let weights = [0.2 * 0.15, 0.6 * 0.7, 0.2 * 0.15];
+        let total: f64 = weights.iter().sum();
+        for (got, want) in out.iter().zip(weights) {
+            assert!((got - want / total).abs() < 1e-12, "{out:?}");
+        }
+        let mut dense = [0.0; 3];
+        parameters.posterior_dense(&[1, 1], 2, &mut dense);
+        assert_eq!(dense, out);
     }
 
     /// LFs voting every class, each with its own confusions (a row of class `y` is mostly

@@ -283,6 +283,25 @@ impl FittedModel {
         })
     }
 
+    /// The votes of `matrix` (aligned to this model) for classes their LF never voted in the
+    /// training matrix, as (LF, class, votes), for the generative model, which has no fitted
+    /// parameter for them and counts them at its prior accuracy. Empty for the other models,
+    /// whose parameters cover every class.
+    pub fn votes_outside_training(&self, matrix: &LabelMatrix) -> Vec<(String, String, usize)> {
+        let Parameters::Generative(parameters) = &self.parameters else {
+            return Vec::new();
+        };
+        let mut outside = Vec::new();
+        for (lf, counts) in matrix.vote_counts().iter().enumerate() {
+            for (class, count) in counts.iter().enumerate() {
+                if *count > 0 && !parameters.polarity[lf][class] {
+                    outside.push((self.lfs[lf].clone(), self.classes[class].clone(), *count));
+                }
+            }
+        }
+        outside
+    }
+
     /// The model's kind.
     pub fn kind(&self) -> ModelKind {
         match self.parameters {

@@ -514,3 +514,41 @@ fn label_with_another_class_balance() {
     );
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// A vote for a class its LF never voted in training is not dropped: `label` says so on
+/// stderr and counts it as the prior expects an LF (binary: right 75 % of the time), so a row
+/// with only that vote gets `[0.25, 0.75]` under the uniform balance, by hand.
+#[test]
+fn a_vote_for_a_class_never_voted_in_training_still_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("train.csv"),
+        "a,b\n0,-1\n0,1\n-1,1\n0,0\n-1,-1\n0,1\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("new.csv"), "a,b\n1,-1\n0,-1\n").unwrap();
+    success(&labelgen(
+        dir.path(),
+        &["fit", "train.csv", "--cardinality", "2", "-o", "model.json"],
+    ));
+    let output = labelgen(
+        dir.path(),
+        &["label", "model.json", "new.csv", "-o", "labels.csv"],
+    );
+    success(&output);
+    let note = stderr(&output);
+    assert!(
+        note.contains("1 votes name classes their LF never voted")
+            && note.contains("`a` 1 x1")
+            && note.contains("right 75 % of the time"),
+        "{note}"
+    );
+    let rows = csv_rows(&dir.path().join("labels.csv"));
+    assert_eq!(rows[0], ["p_0", "p_1", "label", "covered"]);
+    let p: Vec<f64> = rows[1][0..2].iter().map(|p| p.parse().unwrap()).collect();
+    assert!(
+        (p[0] - 0.25).abs() < 1e-12 && (p[1] - 0.75).abs() < 1e-12,
+        "{rows:?}"
+    );
+    assert_eq!(rows[1][2], "1");
+}
