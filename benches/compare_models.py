@@ -9,7 +9,8 @@
    then each model's mean over the datasets and the default's
    margin over the better of majority vote and Snorkel's LabelModel. `--synthetic SEEDS` does
    the same on SEEDS datasets of each scenario of benches/make_synthetic_sets.py (imbalanced,
-   dependent and multi-class tasks: a stand-in for datasets we do not have).
+   dependent and multi-class tasks: a stand-in for datasets we do not have); `--small SEEDS`
+   on its `--small` sets (few training rows, up to 20 classes), overall and per training size.
 2. Speed and memory: on a synthetic N x M matrix with K classes (benches/make_matrix.py),
    `labelgen fit` + `labelgen label` (processes, Parquet in and out) against Snorkel's
    `fit` + `predict_proba` (benches/snorkel_fit.py: in memory, one torch thread), wall time
@@ -18,7 +19,7 @@
    fit + predict_proba, in the same run.
 
 Usage: benches/compare_models.py --snorkel-python PY [--datasets DIR ...] [--synthetic SEEDS]
-       [--rows N (0: no speed run)] [--lfs M] [--classes K] [--epochs E]
+       [--small SEEDS] [--rows N (0: no speed run)] [--lfs M] [--classes K] [--epochs E]
 Needs a release build (`cargo build --release`) and a Python with snorkel==0.10.0 (see
 TOOLCHAIN notes: torch==1.13.1, numpy<2, pandas<3, pyarrow==19.0.1, scikit-learn==1.5.2).
 """
@@ -210,6 +211,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=500)
     parser.add_argument("--synthetic", type=int, default=0, metavar="SEEDS",
                         help="also score SEEDS datasets of each benches/make_synthetic_sets.py scenario")
+    parser.add_argument("--small", type=int, default=0, metavar="SEEDS",
+                        help="also score make_synthetic_sets.py --small: SEEDS datasets per scenario and "
+                             "training size (100, 300, 1000 rows)")
     args = parser.parse_args()
     if args.datasets:
         summary(accuracy(args.datasets, args.snorkel_python), "WRENCH datasets")
@@ -220,6 +224,18 @@ def main():
         print()
         sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
         summary(accuracy(sets, args.snorkel_python), "synthetic datasets (benches/make_synthetic_sets.py)")
+    if args.small > 0:
+        directory = os.path.join(ROOT, "bench-data", f"small_{args.small}")
+        if not os.path.exists(directory):
+            subprocess.check_call([args.snorkel_python, os.path.join(HERE, "make_synthetic_sets.py"), directory,
+                                   str(args.small), "--small"])
+        print()
+        sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
+        results = accuracy(sets, args.snorkel_python)
+        summary(results, "small training sets (make_synthetic_sets.py --small)")
+        for train in (100, 300, 1000):
+            subset = {key: value for key, value in results.items() if f"_t{train}_" in key[0]}
+            summary(subset, f"small training sets, {train} training rows")
     if args.rows > 0:
         speed(args.snorkel_python, args.rows, args.lfs, args.classes, args.epochs)
 

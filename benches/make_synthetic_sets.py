@@ -13,8 +13,13 @@ together whatever the class (a dependency no conditionally independent model cap
 row's true class (a crowd-worker-like LF). Each dataset is split 80/20 into train.json and
 test.json (id -> {label, weak_labels, data}) with label.json naming the classes.
 
-Usage: make_synthetic_sets.py OUT_DIR [SEEDS]   (needs numpy; SEEDS datasets per scenario,
-default 3, written to OUT_DIR/<scenario>_<seed>)
+With `--small`, the same scenarios plus two with many classes (12 classes whose LFs also
+vote the true class of other rows, 20 classes), each with only 100, 300 or 1000 training rows
+and 3000 test rows: label models on small samples, where an LF has not yet shown every class
+it votes (OUT_DIR/<scenario>_t<train rows>_<seed>).
+
+Usage: make_synthetic_sets.py OUT_DIR [SEEDS] [--small]   (needs numpy; SEEDS datasets per
+scenario, default 3, written to OUT_DIR/<scenario>_<seed>)
 """
 import json
 import os
@@ -33,35 +38,44 @@ SCENARIOS = {
     "six_skewed_multi": dict(balance=[0.35, 0.25, 0.15, 0.1, 0.1, 0.05], lfs=24, fire=(0.05, 0.3), leak=(0.05, 0.6), multi=0.3),
 }
 ROWS = 6000
+# `--small`: the scenarios above and two with many classes, on few training rows.
+SMALL_SCENARIOS = dict(
+    SCENARIOS,
+    twelve_balanced_multi=dict(balance=[1] * 12, lfs=30, fire=(0.05, 0.3), leak=(0.05, 0.5), multi=0.5),
+    twenty_balanced=dict(balance=[1] * 20, lfs=40, fire=(0.05, 0.4), leak=(0.03, 0.3)),
+)
+SMALL_TRAIN_ROWS = (100, 300, 1000)
+SMALL_TEST_ROWS = 3000
 
 
-def make(seed, balance, lfs, fire, leak, groups=0, multi=0.0):
+def make(seed, balance, lfs, fire, leak, groups=0, multi=0.0, rows=ROWS):
     rng = np.random.default_rng(seed)
     balance = np.asarray(balance, dtype=float) / np.sum(balance)
     k = len(balance)
-    y = rng.choice(k, size=ROWS, p=balance)
+    y = rng.choice(k, size=rows, p=balance)
     # Every class has an LF; the rest target classes at random.
     targets = np.concatenate([np.arange(k), rng.choice(k, size=lfs - k)])
     rng.shuffle(targets)
     group = rng.integers(0, groups, size=lfs) if groups else None
-    trait = rng.random((ROWS, max(groups, 1))) > 0.5
-    L = -np.ones((ROWS, lfs), dtype=int)
+    trait = rng.random((rows, max(groups, 1))) > 0.5
+    L = -np.ones((rows, lfs), dtype=int)
     for j, target in enumerate(targets):
         rate_in = rng.uniform(*fire)
         p = np.where(y == target, rate_in, rate_in * rng.uniform(*leak))
         if group is not None:
             p = np.clip(p * np.where(trait[:, group[j]], 1.7, 0.3), 0.0, 1.0)
-        fires = rng.random(ROWS) < p
-        vote = np.full(ROWS, target)
+        fires = rng.random(rows) < p
+        vote = np.full(rows, target)
         if rng.random() < multi:
-            vote = np.where((y != target) & (rng.random(ROWS) < 0.5), y, target)
+            vote = np.where((y != target) & (rng.random(rows) < 0.5), y, target)
         L[fires, j] = vote[fires]
     return L, y, k
 
 
-def write(directory, L, y, k):
+def write(directory, L, y, k, cut=None):
+    """train.json = the first `cut` rows (default 80 %), test.json the rest."""
     os.makedirs(directory, exist_ok=True)
-    cut = int(len(y) * 0.8)
+    cut = int(len(y) * 0.8) if cut is None else cut
     for name, rows in [("train", range(cut)), ("test", range(cut, len(y)))]:
         split = {str(i): {"label": int(y[i]), "weak_labels": [int(v) for v in L[i]], "data": {}} for i in rows}
         with open(os.path.join(directory, f"{name}.json"), "w") as handle:
@@ -71,8 +85,17 @@ def write(directory, L, y, k):
 
 
 def main():
-    out = sys.argv[1]
-    seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    arguments = [argument for argument in sys.argv[1:] if argument != "--small"]
+    out = arguments[0]
+    seeds = int(arguments[1]) if len(arguments) > 1 else 3
+    if "--small" in sys.argv:
+        for number, (name, settings) in enumerate(SMALL_SCENARIOS.items()):
+            for train in SMALL_TRAIN_ROWS:
+                for seed in range(seeds):
+                    L, y, k = make(50_000 + 1000 * number + 10 * train + seed, **settings,
+                                   rows=train + SMALL_TEST_ROWS)
+                    write(os.path.join(out, f"{name}_t{train}_{seed}"), L, y, k, cut=train)
+        return
     for number, (name, settings) in enumerate(SCENARIOS.items()):
         for seed in range(seeds):
             L, y, k = make(1000 * number + seed, **settings)
