@@ -641,6 +641,20 @@ mod tests {
     use super::*;
     use ndarray::array;
 
+    /// `kind` fitted on `matrix` with `options`.
+    fn fit_on(kind: ModelKind, matrix: &LabelMatrix, options: &FitOptions) -> FittedModel {
+        let stats = PatternCounts::from_matrix(matrix);
+        fit(
+            kind,
+            &stats,
+            matrix.lf_names(),
+            matrix.classes(),
+            options,
+            String::new(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn class_balance_of_gold_labels_is_add_one_smoothed() {
         // 3 rows of class 0, 1 of class 2, none of class 1, two unknown: (3+1, 0+1, 1+1) / (4+3).
@@ -673,7 +687,6 @@ mod tests {
             vec!["x".into(), "y".into(), "z".into()],
         )
         .unwrap();
-        let stats = PatternCounts::from_matrix(&matrix);
         let fitted_with = FitOptions {
             class_balance: ClassBalance::Given(vec![0.3, 0.5, 0.2]),
             ..FitOptions::default()
@@ -683,15 +696,7 @@ mod tests {
             ModelKind::DawidSkene,
             ModelKind::Snorkel,
         ] {
-            let model = fit(
-                kind,
-                &stats,
-                matrix.lf_names(),
-                matrix.classes(),
-                &fitted_with,
-                "f".into(),
-            )
-            .unwrap();
+            let model = fit_on(kind, &matrix, &fitted_with);
             let old = model.class_balance.clone();
             let shifted = model
                 .with_class_balance(&ClassBalance::Given(vec![1.0, 1.0, 2.0]), "given")
@@ -728,15 +733,7 @@ mod tests {
                     .is_err()
             );
         }
-        let majority = fit(
-            ModelKind::Majority,
-            &stats,
-            matrix.lf_names(),
-            matrix.classes(),
-            &fitted_with,
-            "f".into(),
-        )
-        .unwrap();
+        let majority = fit_on(ModelKind::Majority, &matrix, &fitted_with);
         assert!(
             majority
                 .with_class_balance(&ClassBalance::Uniform, "x")
@@ -840,21 +837,12 @@ mod tests {
             vec!["x".into(), "y".into(), "z".into()],
         )
         .unwrap();
-        let stats = PatternCounts::from_matrix(&matrix);
         for kind in [
             ModelKind::Majority,
             ModelKind::Generative,
             ModelKind::DawidSkene,
         ] {
-            let model = fit(
-                kind,
-                &stats,
-                matrix.lf_names(),
-                matrix.classes(),
-                &FitOptions::default(),
-                String::new(),
-            )
-            .unwrap();
+            let model = fit_on(kind, &matrix, &FitOptions::default());
             for row in model.predict_proba(&matrix).rows() {
                 assert!(
                     (row.sum() - 1.0).abs() < 1e-9

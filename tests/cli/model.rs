@@ -9,6 +9,21 @@ fn youtube(split: &str) -> String {
         .to_owned()
 }
 
+/// Majority vote fitted on the bundled youtube train split, written to `output` in `dir`.
+fn fit_majority(dir: &std::path::Path, output: &str) {
+    success(&labelgen(
+        dir,
+        &[
+            "fit",
+            &youtube("train"),
+            "--model",
+            "majority",
+            "-o",
+            output,
+        ],
+    ));
+}
+
 #[test]
 fn fit_label_and_score_on_the_bundled_wrench_splits() {
     let dir = tempfile::tempdir().unwrap();
@@ -69,17 +84,7 @@ fn fit_label_and_score_on_the_bundled_wrench_splits() {
     assert_eq!(random["tie_break"], "random");
     assert_eq!(random["all_rows"]["rows"], 250);
     // Majority vote on the same split, as the baseline the default model must not fall below.
-    success(&labelgen(
-        dir.path(),
-        &[
-            "fit",
-            &youtube("train"),
-            "--model",
-            "majority",
-            "-o",
-            "mv.json",
-        ],
-    ));
+    fit_majority(dir.path(), "mv.json");
     let baseline: serde_json::Value = serde_json::from_str(&success(&labelgen(
         dir.path(),
         &["score", "mv.json", &youtube("test"), "--json"],
@@ -475,17 +480,7 @@ fn label_with_another_class_balance() {
     assert!(message.contains("estimated only when fitting"), "{message}");
     let message = failure(&label("x.csv", &["--class-balance", "1,2,3"]));
     assert!(message.contains("needs 2 positive numbers"), "{message}");
-    success(&labelgen(
-        dir.path(),
-        &[
-            "fit",
-            &youtube("train"),
-            "--model",
-            "majority",
-            "-o",
-            "majority.json",
-        ],
-    ));
+    fit_majority(dir.path(), "majority.json");
     let message = failure(&labelgen(
         dir.path(),
         &[
