@@ -90,17 +90,9 @@ impl LabelPrior {
         &self,
         model: labelgen::model::FittedModel,
     ) -> anyhow::Result<(labelgen::model::FittedModel, Option<String>)> {
-        use labelgen::model::ClassBalance;
         let (balance, source) = match (&self.class_balance, &self.class_balance_from) {
             (None, None) => return Ok((model, None)),
-            (Some(balance), _) => {
-                let source = match balance {
-                    ClassBalance::Uniform => "uniform",
-                    ClassBalance::Estimated => "estimated",
-                    ClassBalance::Given(_) => "given",
-                };
-                (balance.clone(), source.to_owned())
-            }
+            (Some(balance), _) => (balance.clone(), balance.name().to_owned()),
             (None, Some(spec)) => (
                 fit::balance_of_gold(spec, &model.classes)?,
                 format!("gold labels of {spec}"),

@@ -70,6 +70,28 @@ impl ClassBalance {
         let total = (labelled + cardinality) as f64;
         (labelled > 0).then(|| ClassBalance::Given(counts.iter().map(|c| c / total).collect()))
     }
+
+    /// The option's name: `uniform`, `estimated` or `given`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ClassBalance::Uniform => "uniform",
+            ClassBalance::Estimated => "estimated",
+            ClassBalance::Given(_) => "given",
+        }
+    }
+
+    /// `P(Y)` for `cardinality` classes (a given balance normalised to sum to 1); `None` when
+    /// it is to be estimated.
+    fn probabilities(&self, cardinality: usize) -> Option<Vec<f64>> {
+        match self {
+            ClassBalance::Estimated => None,
+            ClassBalance::Uniform => Some(vec![1.0 / cardinality as f64; cardinality]),
+            ClassBalance::Given(balance) => {
+                let total: f64 = balance.iter().sum();
+                Some(balance.iter().map(|p| p / total).collect())
+            }
+        }
+    }
 }
 
 /// How hard labels are drawn from probabilities when classes tie for the highest.
@@ -201,12 +223,7 @@ impl RecordedOptions {
     /// The record of `options`.
     pub fn of(options: &FitOptions) -> RecordedOptions {
         RecordedOptions {
-            class_balance: match options.class_balance {
-                ClassBalance::Uniform => "uniform",
-                ClassBalance::Estimated => "estimated",
-                ClassBalance::Given(_) => "given",
-            }
-            .to_owned(),
+            class_balance: options.class_balance.name().to_owned(),
             l2: options.l2,
             max_iterations: options.max_iterations,
             tolerance: options.tolerance,
@@ -232,6 +249,7 @@ impl FittedModel {
     /// balance differs from the one the model was fitted with, or to label by the likelihood
     /// alone (`Uniform`). The LF parameters are unchanged. Majority vote has no class prior to
     /// replace, and only a fit estimates a balance.
+    ///
     /// `source` says where `balance` came from; the model's record of its options keeps it.
     pub fn with_class_balance(
         &self,
@@ -247,11 +265,7 @@ impl FittedModel {
             ));
         }
         check_balance(balance, k)?;
-        let options = FitOptions {
-            class_balance: balance.clone(),
-            ..FitOptions::default()
-        };
-        let balance = fixed_balance(&options, k).expect("not estimated");
+        let balance = balance.probabilities(k).expect("not estimated");
         let parameters = match &self.parameters {
             Parameters::Majority => {
                 return Err(FitError::BadOption(
@@ -613,14 +627,7 @@ impl Diagnostics {
 
 /// The class balance fixed by `options`, or `None` when it is to be estimated.
 pub(crate) fn fixed_balance(options: &FitOptions, cardinality: usize) -> Option<Vec<f64>> {
-    match &options.class_balance {
-        ClassBalance::Estimated => None,
-        ClassBalance::Uniform => Some(vec![1.0 / cardinality as f64; cardinality]),
-        ClassBalance::Given(balance) => {
-            let total: f64 = balance.iter().sum();
-            Some(balance.iter().map(|p| p / total).collect())
-        }
-    }
+    options.class_balance.probabilities(cardinality)
 }
 
 /// Softmax of `logits` into `out` (stable).

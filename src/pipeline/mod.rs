@@ -588,42 +588,34 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
     let (fit_entry, hit) = runner.cached("fit", &fit_key, |dir| {
         let train = load("train")?;
         let stats = PatternCounts::from_matrix(&train);
-        let mut options = options.clone();
-        let mut balance_source = None;
-        if settings.label_model.class_balance.as_deref() == Some("dev") {
-            let dev_split = dev.expect("class_balance = dev needs dev (checked when reading the project)");
+        // The class balance of the dev split's gold labels, for `key = "dev"`, and its source.
+        let dev_balance = |key: &str| -> Result<(ClassBalance, String), PipelineError> {
+            let dev_split = dev.expect("`dev` needs [data.dev] (checked when reading the project)");
             let gold = gold_of(dev_split)?.expect("dev has gold");
-            balance_source = Some(format!(
-                "gold labels of the dev split ({}:{})",
-                dev_split.path.display(),
-                dev_split.gold_column.as_deref().unwrap_or_default()
-            ));
-            options.class_balance = ClassBalance::of_gold(&gold, classes.len()).ok_or_else(|| {
+            let balance = ClassBalance::of_gold(&gold, classes.len()).ok_or_else(|| {
                 stage_error("fit")(&format!(
-                    "[label_model] class_balance = \"dev\": no row of {} has a gold label",
+                    "[label_model] {key} = \"dev\": no row of {} has a gold label",
                     dev_split.path.display()
                 ))
             })?;
+            let source = format!(
+                "gold labels of the dev split ({}:{})",
+                dev_split.path.display(),
+                dev_split.gold_column.as_deref().unwrap_or_default()
+            );
+            Ok((balance, source))
+        };
+        let mut options = options.clone();
+        let mut balance_source = None;
+        if settings.label_model.class_balance.as_deref() == Some("dev") {
+            let (balance, source) = dev_balance("class_balance")?;
+            options.class_balance = balance;
+            balance_source = Some(source);
         }
         // The balance labels are computed with, when it replaces the fitted one.
         let label_balance = match settings.label_model.label_class_balance.as_deref() {
             None => None,
-            Some("dev") => {
-                let dev_split = dev.expect("dev (checked when reading the project)");
-                let gold = gold_of(dev_split)?.expect("dev has gold");
-                let balance = ClassBalance::of_gold(&gold, classes.len()).ok_or_else(|| {
-                    stage_error("fit")(&format!(
-                        "[label_model] label_class_balance = \"dev\": no row of {} has a gold label",
-                        dev_split.path.display()
-                    ))
-                })?;
-                let source = format!(
-                    "gold labels of the dev split ({}:{})",
-                    dev_split.path.display(),
-                    dev_split.gold_column.as_deref().unwrap_or_default()
-                );
-                Some((balance, source))
-            }
+            Some("dev") => Some(dev_balance("label_class_balance")?),
             Some(text) => balance_setting("label_class_balance", Some(text))?
                 .map(|balance| (balance, text.to_owned())),
         };
