@@ -410,24 +410,23 @@ fn label_with_another_class_balance() {
         }
     }
     assert!(uncovered > 0, "the test split has rows no LF covered");
-    let metadata = |file: &str| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap()
+    // The prior a labels file records: (where it came from, the balance).
+    let prior = |file: &str| {
+        let metadata: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(file)).unwrap()).unwrap();
+        (
+            metadata["class_balance_source"].clone(),
+            metadata["class_balance"].clone(),
+        )
     };
+    use serde_json::json;
     assert_eq!(
-        metadata("fitted.csv.meta.json")["class_balance_source"],
-        "model"
+        prior("fitted.csv.meta.json"),
+        (json!("model"), json!([0.5, 0.5]))
     );
     assert_eq!(
-        metadata("fitted.csv.meta.json")["class_balance"],
-        serde_json::json!([0.5, 0.5])
-    );
-    assert_eq!(
-        metadata("shifted.csv.meta.json")["class_balance_source"],
-        "given"
-    );
-    assert_eq!(
-        metadata("shifted.csv.meta.json")["class_balance"],
-        serde_json::json!([0.8, 0.2])
+        prior("shifted.csv.meta.json"),
+        (json!("given"), json!([0.8, 0.2]))
     );
 
     // 3 HAM, 1 SPAM and an unknown: (3 + 1, 1 + 1) / (4 + 2).
@@ -440,14 +439,12 @@ fn label_with_another_class_balance() {
         "dev.csv.out.csv",
         &["--class-balance-from", "dev.csv:label"],
     ));
-    let from_dev = metadata("dev.csv.out.csv.meta.json");
     assert_eq!(
-        from_dev["class_balance_source"],
-        "gold labels of dev.csv:label"
-    );
-    assert_eq!(
-        from_dev["class_balance"],
-        serde_json::json!([4.0 / 6.0, 2.0 / 6.0])
+        prior("dev.csv.out.csv.meta.json"),
+        (
+            json!("gold labels of dev.csv:label"),
+            json!([4.0 / 6.0, 2.0 / 6.0])
+        )
     );
 
     // `score` with the shifted prior scores the labels `label` wrote with it.
