@@ -236,7 +236,13 @@ fn balance_setting(key: &str, text: Option<&str>) -> Result<Option<ClassBalance>
                 .map_err(|_| PipelineError::Stage {
                     stage: "fit".to_owned(),
                     message: format!(
-                        "[label_model] {key} = \"{list}\": expected uniform, estimated, dev or numbers"
+                        "[label_model] {key} = \"{list}\": expected uniform, {}dev or numbers",
+                        // Only a fit estimates a balance.
+                        if key == "class_balance" {
+                            "estimated, "
+                        } else {
+                            ""
+                        }
                     ),
                 })?,
         )),
@@ -982,4 +988,37 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
     let dir = runs.join(&id);
     std::fs::rename(&partial, &dir).map_err(|e| stage_error("run")(&e))?;
     Ok(RunResult { dir, manifest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Settings parse to balances; `dev` is left to the fit stage; a bad list names the key
+    /// and what it takes (only `class_balance` can be estimated).
+    #[test]
+    fn class_balance_settings_parse_or_say_what_they_take() {
+        let parsed = |key, text| balance_setting(key, Some(text)).map_err(|e| e.to_string());
+        assert_eq!(
+            parsed("class_balance", " 0.7, 0.3"),
+            Ok(Some(ClassBalance::Given(vec![0.7, 0.3])))
+        );
+        assert_eq!(
+            parsed("class_balance", "uniform"),
+            Ok(Some(ClassBalance::Uniform))
+        );
+        assert_eq!(parsed("label_class_balance", "dev"), Ok(None));
+        assert_eq!(balance_setting("class_balance", None).unwrap(), None);
+        let error = parsed("class_balance", "0.9,x").unwrap_err();
+        assert!(
+            error
+                .contains("class_balance = \"0.9,x\": expected uniform, estimated, dev or numbers"),
+            "{error}"
+        );
+        let error = parsed("label_class_balance", "0.9,x").unwrap_err();
+        assert!(
+            error.contains("label_class_balance = \"0.9,x\": expected uniform, dev or numbers"),
+            "{error}"
+        );
+    }
 }
