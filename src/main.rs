@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: cli::huge_pages::HugePageAllocator = cli::huge_pages::HugePageAllocator;
+
 fn main() -> ExitCode {
     let arguments = cli::Arguments::parse();
     match cli::run(arguments) {

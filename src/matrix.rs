@@ -121,11 +121,17 @@ impl LabelMatrix {
         }
         let cardinality = classes.len();
         let in_range = |vote: &i8| *vote >= ABSTAIN && (*vote as i64) < cardinality as i64;
-        // Branch-free per block (so it vectorises), blocks in parallel.
+        // Compared as bytes (no widening) and branch-free per block, so it vectorises; blocks in
+        // parallel. Above 127 classes every vote that is not below -1 is in range.
+        let top = i8::try_from(cardinality).ok();
+        let block_in_range = |block: &[i8]| match top {
+            Some(top) => block
+                .iter()
+                .fold(true, |ok, vote| ok & (*vote >= ABSTAIN) & (*vote < top)),
+            None => block.iter().fold(true, |ok, vote| ok & (*vote >= ABSTAIN)),
+        };
         let all_in_range = match votes.as_slice() {
-            Some(flat) => flat
-                .par_chunks(1 << 16)
-                .all(|block| block.iter().fold(true, |ok, vote| ok & in_range(vote))),
+            Some(flat) => flat.par_chunks(1 << 16).all(block_in_range),
             None => votes.iter().all(in_range),
         };
         if !all_in_range {
@@ -385,6 +391,31 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "LF `lf1` votes 2 on row 0, outside -1..2"
+        );
+    }
+
+    /// The byte-wise range check at its edges: -2 and k refused, -1 and k - 1 accepted, with
+    /// 127 classes (the largest count an `i8` bound holds) and 200 (every vote up to 127 fits).
+    #[test]
+    fn the_range_check_holds_at_its_edges() {
+        let classes = |k: usize| (0..k).map(|class| class.to_string()).collect::<Vec<_>>();
+        let matrix = |votes: ndarray::Array2<i8>, k: usize| {
+            LabelMatrix::new(votes, names(2), classes(k)).map(|_| ())
+        };
+        assert!(matrix(array![[-1, 126]], 127).is_ok());
+        assert!(matrix(array![[-1, 127]], 127).is_err());
+        assert!(matrix(array![[-1, 127]], 200).is_ok());
+        let error = matrix(array![[-1, 0], [5, -2]], 200).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "LF `lf1` votes -2 on row 1, outside -1..200"
+        );
+        // Past one parallel block (1 << 16 cells), so the blocks are checked, not only the first.
+        let mut votes = ndarray::Array2::from_elem((40_000, 2), 1i8);
+        votes[[39_999, 0]] = 3;
+        assert_eq!(
+            matrix(votes, 3).unwrap_err().to_string(),
+            "LF `lf0` votes 3 on row 39999, outside -1..3"
         );
     }
 

@@ -4,6 +4,7 @@ mod analyze;
 mod apply;
 mod evaluate;
 mod fit;
+pub mod huge_pages;
 mod label;
 mod predict;
 mod progress;

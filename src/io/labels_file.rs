@@ -7,8 +7,10 @@ use std::path::Path;
 
 use ndarray::Array2;
 use polars::prelude::{
-    DataFrame, IntoColumn, KeyValueMetadata, NamedFrom, ParquetCompression, ParquetWriter, Series,
+    DataFrame, Float64Chunked, Int8Chunked, IntoColumn, IntoSeries, KeyValueMetadata, NamedFrom,
+    ParquetCompression, ParquetWriter, Series,
 };
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::atomic::{AtomicFile, OutputError};
@@ -176,11 +178,15 @@ pub fn write_labels(path: &Path, table: &LabelTable<'_>) -> Result<(), OutputErr
 }
 
 fn kept<T: Clone>(values: impl Iterator<Item = T>, keep: &[bool]) -> Vec<T> {
-    values
-        .zip(keep)
-        .filter(|(_, keep)| **keep)
-        .map(|(value, _)| value)
-        .collect()
+    // Room for every row up front: growing by doubling would copy (and fault in) the column
+    // several times; pages left unused by dropped rows are never touched.
+    let mut kept = Vec::with_capacity(keep.len());
+    for (value, keep) in values.zip(keep) {
+        if *keep {
+            kept.push(value);
+        }
+    }
+    kept
 }
 
 fn source_series(name: &str, column: &Column, keep: &[bool]) -> Series {
@@ -228,13 +234,21 @@ fn frame(table: &LabelTable<'_>, names: &[String]) -> polars::prelude::PolarsRes
         names.next();
         columns.push(source_series(name, column, keep).into_column());
     }
-    for class in 0..table.probabilities.ncols() {
+    // The probability columns in parallel, each vector handed to polars as is (no copy).
+    let probabilities: Vec<Vec<f64>> = (0..table.probabilities.ncols())
+        .into_par_iter()
+        .map(|class| kept(table.probabilities.column(class).iter().copied(), keep))
+        .collect();
+    for values in probabilities {
         let name = names.next().expect("probability name").as_str();
-        let values = kept(table.probabilities.column(class).iter().copied(), keep);
-        columns.push(Series::new(name.into(), values).into_column());
+        columns.push(Float64Chunked::from_vec(name.into(), values).into_column());
     }
-    columns
-        .push(Series::new("label".into(), kept(table.labels.iter().copied(), keep)).into_column());
+    let labels = kept(table.labels.iter().copied(), keep);
+    columns.push(
+        Int8Chunked::from_vec("label".into(), labels)
+            .into_series()
+            .into_column(),
+    );
     if let Some(covered) = table.covered {
         columns
             .push(Series::new("covered".into(), kept(covered.iter().copied(), keep)).into_column());

@@ -305,6 +305,11 @@ impl FittedModel {
         let Parameters::Generative(parameters) = &self.parameters else {
             return Vec::new();
         };
+        // Only an LF that left a class out in training can vote outside its polarity: when
+        // every LF voted every class, no pass over the matrix is needed.
+        if parameters.polarity.iter().flatten().all(|voted| *voted) {
+            return Vec::new();
+        }
         let mut outside = Vec::new();
         for (lf, counts) in matrix.vote_counts().iter().enumerate() {
             for (class, count) in counts.iter().enumerate() {
