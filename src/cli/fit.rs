@@ -86,10 +86,7 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     )?;
     let matrix = loaded.matrix;
     let stats = PatternCounts::from_matrix(&matrix);
-    let (fingerprint, coverage) = (matrix.fingerprint(), matrix.lf_coverage());
     let (lfs, classes) = (matrix.lf_names().to_vec(), matrix.classes().to_vec());
-    // The fit needs only the counts: free the matrix first.
-    drop(matrix);
     let class_balance = match &arguments.class_balance_from {
         None => arguments.class_balance,
         Some(spec) => balance_of_gold(spec, &classes)?,
@@ -107,7 +104,18 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         ModelArg::DawidSkene => ModelKind::DawidSkene,
         ModelArg::Snorkel => ModelKind::Snorkel,
     };
-    let mut model = fit(kind, &stats, &lfs, &classes, &options, fingerprint)?;
+    // The fit needs only the counts, and leaves a core idle in its single-threaded steps (the
+    // M-steps): hash the matrix and count its coverage there meanwhile, then free it.
+    let (fitted, (fingerprint, coverage)) = rayon::join(
+        || fit(kind, &stats, &lfs, &classes, &options, String::new()),
+        move || {
+            let summary = (matrix.fingerprint(), matrix.lf_coverage());
+            drop(matrix);
+            summary
+        },
+    );
+    let mut model = fitted?;
+    model.training_fingerprint = fingerprint;
     if let Some(spec) = &arguments.class_balance_from {
         model.record_class_balance_source(format!("gold labels of {spec}"));
     }

@@ -662,6 +662,8 @@ struct Layout {
     /// Per LF voting several classes: its classes and the index of its first confusion logit
     /// (row `y`'s `|S| - 1` logits, in class order without `y`, from `start + row · (|S| - 1)`).
     confusion: Vec<Option<(Vec<usize>, usize)>>,
+    /// Per LF, [`Layout::confusion_indices`], listed once (every evaluation walks them).
+    indices: Vec<Vec<(usize, usize, usize)>>,
     /// Per parameter, its prior precision in units of `l2`.
     precision: Vec<f64>,
     len: usize,
@@ -689,15 +691,18 @@ impl Layout {
         let mut precision = vec![1.0; next];
         let confusion_start = if balance_free { k } else { 0 } + n_lfs * k;
         precision[confusion_start..].fill(CONFUSION_PRIOR_SCALE);
-        Layout {
+        let mut layout = Layout {
             k,
             n_lfs,
             balance_free,
             single,
             confusion,
+            indices: Vec::new(),
             precision,
             len: next,
-        }
+        };
+        layout.indices = (0..n_lfs).map(|lf| layout.list_indices(lf)).collect();
+        layout
     }
 
     fn coverage_index(&self, lf: usize, class: usize) -> usize {
@@ -705,7 +710,11 @@ impl Layout {
     }
 
     /// The confusion logits of an LF voting several classes, as `(y, v, index)`, `v ≠ y`.
-    fn confusion_indices(&self, lf: usize) -> Vec<(usize, usize, usize)> {
+    fn confusion_indices(&self, lf: usize) -> &[(usize, usize, usize)] {
+        &self.indices[lf]
+    }
+
+    fn list_indices(&self, lf: usize) -> Vec<(usize, usize, usize)> {
         let Some((classes, start)) = &self.confusion[lf] else {
             return Vec::new();
         };
@@ -734,7 +743,7 @@ impl Layout {
                 };
             }
             let confusion = &parameters.confusion[lf];
-            for (class, vote, index) in self.confusion_indices(lf) {
+            for &(class, vote, index) in self.confusion_indices(lf) {
                 theta[index] = (confusion[class][vote].max(FLOOR) / confusion[class][class]).ln();
             }
         }
@@ -772,11 +781,11 @@ impl Layout {
                 let indices = self.confusion_indices(lf);
                 // Row y: exp(θ_yv) for v ≠ y and 1 for v = y, over their sum.
                 let mut totals = vec![1.0; self.k];
-                for &(class, vote, index) in &indices {
+                for &(class, vote, index) in indices {
                     confusion[class][vote] = theta[index].exp();
                     totals[class] += confusion[class][vote];
                 }
-                for &(class, vote, _) in &indices {
+                for &(class, vote, _) in indices {
                     confusion[class][vote] /= totals[class];
                     confusion[class][class] = 1.0 / totals[class];
                 }
@@ -855,7 +864,7 @@ impl Layout {
             // Softmax rows (the diagonal logit fixed at 0): d/dθ_yv of Σ_v' N_yv' log q(v' | y) =
             // N_yv - N_y q(v | y), where N_y = V[y] since the LF votes only its own classes in
             // the data it was fitted on.
-            for (class, vote, index) in self.confusion_indices(lf) {
+            for &(class, vote, index) in self.confusion_indices(lf) {
                 gradient[index] = expected.by_vote(lf, vote)[class]
                     - voted[class] * parameters.confusion[lf][class][vote];
             }
@@ -988,7 +997,8 @@ fn complete_log_likelihood(parameters: &GenerativeParameters, expected: &Expecte
         for y in 0..k {
             total += voted[y] * coverage[y].ln()
                 + (expected.class[y] - voted[y]) * (1.0 - coverage[y]).ln();
-            for vote in members(&parameters.polarity[lf]) {
+            let voted_classes = parameters.polarity[lf].iter().enumerate();
+            for vote in voted_classes.filter_map(|(vote, voted)| voted.then_some(vote)) {
                 let mass = expected.by_vote(lf, vote)[y];
                 if mass > 0.0 {
                     total += mass * parameters.confusion[lf][y][vote].ln();
@@ -1021,7 +1031,7 @@ fn neutral_prior(stats: &PatternCounts, layout: &Layout) -> Vec<f64> {
             };
         }
         let confusion = neutral_confusion(&polarity);
-        for (class, vote, index) in layout.confusion_indices(lf) {
+        for &(class, vote, index) in layout.confusion_indices(lf) {
             prior[index] = (confusion[class][vote] / confusion[class][class]).ln();
         }
     }
