@@ -211,31 +211,36 @@ impl PatternCounts {
                 (row_hash(row(index)), RowKey::new(index, votes))
             })
             .collect();
-        let keys = sort_by_hash(keys, |left, right| {
+        let mut keys = sort_by_hash(keys, |left, right| {
             row(left.index()).cmp(row(right.index()))
         });
-        // (first row, count) of each distinct row, in the canonical order, and where its
-        // sparse votes will start; room for every row to be distinct (pages never written are
-        // never touched).
-        let mut groups: Vec<(usize, u64)> = Vec::with_capacity(n_rows);
+        // (count, first row) of each distinct row, in the canonical order, written over the
+        // sorted keys (group `g` is written once key `g` or a later one has been read), and
+        // where its sparse votes will start; room for every row to be distinct (pages never
+        // written are never touched).
         result.offsets.reserve(n_rows);
         let mut previous: Option<(u64, usize)> = None;
-        for (hash, key) in keys {
+        let mut distinct = 0;
+        for position in 0..keys.len() {
+            let (hash, key) = keys[position];
             let index = key.index();
-            match (previous, groups.last_mut()) {
-                (Some((last_hash, last_index)), Some(group))
+            match previous {
+                Some((last_hash, last_index))
                     if last_hash == hash && row(last_index) == row(index) =>
                 {
-                    group.1 += 1
+                    keys[distinct - 1].0 += 1
                 }
                 _ => {
-                    groups.push((index, 1));
+                    keys[distinct] = (1, key);
+                    distinct += 1;
                     let last = *result.offsets.last().expect("offsets start with 0");
                     result.offsets.push(last + key.votes());
                     previous = Some((hash, index));
                 }
             }
         }
+        keys.truncate(distinct);
+        let groups = keys;
         // Sparse votes of each distinct row, written in parallel straight into place: disjoint
         // slices of the uninitialised vector, which together cover it.
         let total = *result.offsets.last().expect("offsets start with 0");
@@ -257,13 +262,14 @@ impl PatternCounts {
                 // every cell is written and only a vote moves the cursor; one spare cell for
                 // a row's last cell when it is all votes.
                 let mut gathered = vec![Vote(0); n_lfs + 1];
-                for (position, (index, _)) in groups.iter().enumerate() {
+                for (position, (_, key)) in groups.iter().enumerate() {
+                    let index = key.index();
                     // The rows come in hash order: fetch one a few groups ahead.
-                    if let Some((ahead, _)) = groups.get(position + PREFETCH_DISTANCE) {
-                        prefetch(row(*ahead));
+                    if let Some((_, ahead)) = groups.get(position + PREFETCH_DISTANCE) {
+                        prefetch(row(ahead.index()));
                     }
                     let mut length = 0;
-                    for (lf, vote) in row(*index).iter().enumerate() {
+                    for (lf, vote) in row(index).iter().enumerate() {
                         gathered[length] = Vote::new(lf, *vote as u8);
                         length += usize::from(*vote != ABSTAIN);
                     }
@@ -280,10 +286,8 @@ impl PatternCounts {
         // SAFETY: the slices split `[0, total)` of the spare capacity without overlap, and each
         // was written in full (both asserted above).
         unsafe { result.votes.set_len(total) };
-        for (_, count) in groups {
-            result.counts.push(count);
-            result.n_rows += count;
-        }
+        result.counts = groups.into_iter().map(|(count, _)| count).collect();
+        result.n_rows = result.counts.iter().sum();
         result
     }
 
