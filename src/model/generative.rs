@@ -151,11 +151,12 @@ fn posterior_dense_for<const K: usize>(
     out: &mut [f64],
 ) {
     let prior: [f64; K] = std::array::from_fn(|class| tables.prior[class]);
+    // Rows of `K` log-probabilities, indexed whole (one bound check per cell).
+    let rows = tables.dense.as_chunks::<K>().0;
     for (cells, out) in dense.chunks_exact(n_lfs).zip(out.chunks_exact_mut(K)) {
         let mut logits = prior;
         for (lf, vote) in cells.iter().enumerate() {
-            let start = (lf * (K + 1) + (*vote + 1) as usize) * K;
-            let evidence: &[f64; K] = tables.dense[start..start + K].try_into().expect("K values");
+            let evidence = &rows[lf * (K + 1) + (*vote + 1) as usize];
             for class in 0..K {
                 logits[class] += evidence[class];
             }
@@ -440,9 +441,10 @@ fn expectation_for<const K: usize>(
 ) -> Vec<Expected> {
     let n_lfs = stats.n_lfs();
     let tables = parameters.map(GenerativeParameters::tables);
-    let delta: Option<(&[f64], [f64; K])> = tables.map(|tables| {
+    // Rows of `K` deltas (indexing whole rows checks one bound per vote, not a slice's two).
+    let delta: Option<(&[[f64; K]], [f64; K])> = tables.map(|tables| {
         (
-            tables.delta.as_slice(),
+            tables.delta.as_chunks::<K>().0,
             std::array::from_fn(|class| tables.base[class]),
         )
     });
@@ -461,9 +463,7 @@ fn expectation_for<const K: usize>(
                     Some((delta, base)) => {
                         let mut logits = base;
                         for vote in votes {
-                            let start = (vote.lf() * K + vote.class()) * K;
-                            let row: &[f64; K] =
-                                delta[start..start + K].try_into().expect("K values");
+                            let row = &delta[vote.lf() * K + vote.class()];
                             for y in 0..K {
                                 logits[y] += row[y];
                             }
