@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use crate::matrix::{ABSTAIN, LabelMatrix, vote_bytes};
+use crate::matrix::{ABSTAIN, LabelMatrix, vote_bytes, voted_mask};
 
 /// Distinct patterns per parallel work item when building the sparse form.
 const COUNT_CHUNK_ROWS: usize = 1 << 16;
@@ -31,28 +31,6 @@ fn prefetch(data: &[i8]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = data;
-}
-
-/// Bit `i` set when `cells[i]` (at most 64 of them) is a vote, not an abstain: eight cells a
-/// step, each word's non-abstain bytes found with carry-free byte arithmetic and their flags
-/// gathered into one byte by a multiplication.
-fn voted_mask(cells: &[i8]) -> u64 {
-    debug_assert!(cells.len() <= 64);
-    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let mut mask = 0;
-    let mut words = cells.chunks_exact(8);
-    for (word_index, word) in (&mut words).enumerate() {
-        // An abstain is 0xff: inverted, every vote byte is non-zero and every abstain zero.
-        let inverted = !u64::from_le_bytes(vote_bytes(word).try_into().expect("8 bytes"));
-        let high = (((inverted & LOW) + LOW) | inverted) & !LOW;
-        let packed = (high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
-        mask |= packed << (8 * word_index);
-    }
-    let done = cells.len() - words.remainder().len();
-    for (offset, cell) in words.remainder().iter().enumerate() {
-        mask |= u64::from(*cell != ABSTAIN) << (done + offset);
-    }
-    mask
 }
 
 /// A fixed 64-bit hash of a vote row (multiply-rotate over 8-byte words): fast, and the same on
@@ -471,37 +449,6 @@ mod tests {
     fn matrix(votes: ndarray::Array2<i8>) -> LabelMatrix {
         let names = (0..votes.ncols()).map(|lf| format!("lf{lf}")).collect();
         LabelMatrix::new(votes, names, vec!["a".into(), "b".into()]).unwrap()
-    }
-
-    /// The word-at-a-time mask against a cell-by-cell one: every byte value in every position,
-    /// and every length from 0 to 64 (whole words and remainders).
-    #[test]
-    fn voted_masks_flag_exactly_the_votes() {
-        let naive = |cells: &[i8]| {
-            cells.iter().enumerate().fold(0u64, |mask, (i, cell)| {
-                mask | (u64::from(*cell != ABSTAIN) << i)
-            })
-        };
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        for length in 0..=64 {
-            for round in 0..64 {
-                let cells: Vec<i8> = (0..length)
-                    .map(|position| {
-                        state = state
-                            .wrapping_mul(6_364_136_223_846_793_005)
-                            .wrapping_add(1);
-                        match (state >> 60) % 4 {
-                            0 | 1 => ABSTAIN,
-                            // Every byte value turns up somewhere.
-                            _ => ((position * 7 + round * 13 + length) % 256) as u8 as i8,
-                        }
-                    })
-                    .collect();
-                assert_eq!(voted_mask(&cells), naive(&cells), "{cells:?}");
-            }
-        }
-        assert_eq!(voted_mask(&[ABSTAIN; 64]), 0);
-        assert_eq!(voted_mask(&[0; 64]), u64::MAX);
     }
 
     #[test]

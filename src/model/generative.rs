@@ -47,6 +47,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Diagnostics, FitError, FitOptions, FittedModel, Parameters, fixed_balance, majority, softmax,
 };
+use crate::matrix::voted_mask;
 use crate::stats::{PatternCounts, Vote};
 
 /// Patterns per parallel work item in the E-step.
@@ -151,14 +152,21 @@ fn posterior_dense_for<const K: usize>(
     out: &mut [f64],
 ) {
     let prior: [f64; K] = std::array::from_fn(|class| tables.prior[class]);
-    // Rows of `K` log-probabilities, indexed whole (one bound check per cell).
+    // Rows of `K` log-probabilities, indexed whole (one bound check a vote).
     let rows = tables.dense.as_chunks::<K>().0;
     for (cells, out) in dense.chunks_exact(n_lfs).zip(out.chunks_exact_mut(K)) {
         let mut logits = prior;
-        for (lf, vote) in cells.iter().enumerate() {
-            let evidence = &rows[lf * (K + 1) + (*vote + 1) as usize];
-            for class in 0..K {
-                logits[class] += evidence[class];
+        // Only the votes, in LF order, found by a bit mask per 64 LFs: an abstain's row is
+        // zeros, so skipping it changes no bit of the sum.
+        for (block, cells) in cells.chunks(64).enumerate() {
+            let mut mask = voted_mask(cells);
+            while mask != 0 {
+                let lane = mask.trailing_zeros() as usize;
+                let evidence = &rows[(block * 64 + lane) * (K + 1) + (cells[lane] + 1) as usize];
+                for class in 0..K {
+                    logits[class] += evidence[class];
+                }
+                mask &= mask - 1;
             }
         }
         normalise(&mut logits);
