@@ -452,27 +452,42 @@ pub fn hard_labels(
     tie_break: TieBreak,
     seed: u64,
 ) -> Vec<i8> {
-    let mut labels = vec![-1i8; probabilities.nrows()];
-    labels
-        .par_iter_mut()
-        .with_min_len(4096)
-        .enumerate()
-        .for_each(|(row, label)| {
-            let p = probabilities.row(row);
-            let best = p.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let is_tied = |class: &usize| p[*class] >= best - 1e-12;
-            let tied = (0..p.len()).filter(is_tied).count();
-            let pick = match (tied, tie_break) {
-                (1, _) => Some(0),
-                (_, TieBreak::Abstain) => None,
-                (count, TieBreak::Random) => {
-                    Some((row_key_hash(keys, row, seed) % count as u64) as usize)
-                }
-            };
-            if let Some(pick) = pick {
-                *label = (0..p.len()).filter(is_tied).nth(pick).unwrap_or(0) as i8;
+    let label_of = |row: usize, p: &[f64]| -> i8 {
+        let best = p.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let is_tied = |class: &usize| p[*class] >= best - 1e-12;
+        let tied = (0..p.len()).filter(is_tied).count();
+        let pick = match (tied, tie_break) {
+            (1, _) => Some(0),
+            (_, TieBreak::Abstain) => None,
+            (count, TieBreak::Random) => {
+                Some((row_key_hash(keys, row, seed) % count as u64) as usize)
             }
-        });
+        };
+        pick.map_or(-1, |pick| {
+            (0..p.len()).filter(is_tied).nth(pick).unwrap_or(0) as i8
+        })
+    };
+    const ROWS: usize = 4096;
+    let k = probabilities.ncols();
+    let mut labels = vec![-1i8; probabilities.nrows()];
+    match probabilities.as_slice() {
+        // The usual row-major table: each row a slice, blocks of rows in parallel.
+        Some(flat) if k > 0 => labels
+            .par_chunks_mut(ROWS)
+            .zip(flat.par_chunks(ROWS * k))
+            .enumerate()
+            .for_each(|(block, (labels, rows))| {
+                for (offset, (label, p)) in labels.iter_mut().zip(rows.chunks_exact(k)).enumerate()
+                {
+                    *label = label_of(block * ROWS + offset, p);
+                }
+            }),
+        _ => labels
+            .par_iter_mut()
+            .with_min_len(ROWS)
+            .enumerate()
+            .for_each(|(row, label)| *label = label_of(row, &probabilities.row(row).to_vec())),
+    }
     labels
 }
 
