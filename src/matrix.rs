@@ -393,8 +393,9 @@ mod tests {
     use super::*;
     use ndarray::array;
 
-    /// The word-at-a-time mask against a cell-by-cell one: every byte value in every position,
-    /// and every length from 0 to 64 (whole words and remainders).
+    /// The word-at-a-time mask against a cell-by-cell one: vote bytes spanning all 256 values
+    /// in shifting positions, half the cells abstains, every length from 0 to 64 (whole words
+    /// and remainders).
     #[test]
     fn voted_masks_flag_exactly_the_votes() {
         let naive = |cells: &[i8]| {
