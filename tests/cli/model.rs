@@ -9,28 +9,24 @@ fn youtube(split: &str) -> String {
         .to_owned()
 }
 
+/// `labelgen fit` on the bundled youtube train split with `args` (at least `-o FILE`), run in
+/// `dir`; its standard output.
+fn fit_youtube(dir: &std::path::Path, args: &[&str]) -> String {
+    let train = youtube("train");
+    let mut arguments = vec!["fit", train.as_str()];
+    arguments.extend_from_slice(args);
+    success(&labelgen(dir, &arguments))
+}
+
 /// Majority vote fitted on the bundled youtube train split, written to `output` in `dir`.
 fn fit_majority(dir: &std::path::Path, output: &str) {
-    success(&labelgen(
-        dir,
-        &[
-            "fit",
-            &youtube("train"),
-            "--model",
-            "majority",
-            "-o",
-            output,
-        ],
-    ));
+    fit_youtube(dir, &["--model", "majority", "-o", output]);
 }
 
 #[test]
 fn fit_label_and_score_on_the_bundled_wrench_splits() {
     let dir = tempfile::tempdir().unwrap();
-    let out = success(&labelgen(
-        dir.path(),
-        &["fit", &youtube("train"), "-o", "model.json"],
-    ));
+    let out = fit_youtube(dir.path(), &["-o", "model.json"]);
     assert!(
         out.contains("class balance: HAM 0.500, SPAM 0.500"),
         "{out}"
@@ -147,10 +143,7 @@ fn labels_carry_source_columns_and_keys_from_apply() {
 #[test]
 fn a_matrix_with_other_lfs_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    success(&labelgen(
-        dir.path(),
-        &["fit", &youtube("train"), "-o", "model.json"],
-    ));
+    fit_youtube(dir.path(), &["-o", "model.json"]);
     std::fs::write(dir.path().join("L.csv"), "lf_0,other\n0,1\n").unwrap();
     let message = failure(&labelgen(
         dir.path(),
@@ -193,10 +186,7 @@ fn a_matrix_with_other_lfs_is_refused() {
 #[test]
 fn a_model_file_of_another_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    success(&labelgen(
-        dir.path(),
-        &["fit", &youtube("train"), "-o", "model.json"],
-    ));
+    fit_youtube(dir.path(), &["-o", "model.json"]);
     let json = std::fs::read_to_string(dir.path().join("model.json"))
         .unwrap()
         .replace("\"format_version\": 2", "\"format_version\": 7");
@@ -216,10 +206,7 @@ fn a_model_file_of_another_version_is_refused() {
 #[test]
 fn a_model_records_its_fit_options() {
     let dir = tempfile::tempdir().unwrap();
-    success(&labelgen(
-        dir.path(),
-        &["fit", &youtube("train"), "-o", "model.json", "--l2", "3"],
-    ));
+    fit_youtube(dir.path(), &["-o", "model.json", "--l2", "3"]);
     let text = std::fs::read_to_string(dir.path().join("model.json")).unwrap();
     let mut model: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
@@ -383,10 +370,7 @@ fn thread_count_changes_no_output_byte() {
 #[test]
 fn label_with_another_class_balance() {
     let dir = tempfile::tempdir().unwrap();
-    success(&labelgen(
-        dir.path(),
-        &["fit", &youtube("train"), "-o", "model.json"],
-    ));
+    fit_youtube(dir.path(), &["-o", "model.json"]);
     let test = youtube("test");
     let label = |output: &str, extra: &[&str]| {
         let mut args = vec!["label", "model.json", &test, "-o", output];
