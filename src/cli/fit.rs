@@ -35,7 +35,7 @@ pub struct FitArguments {
     #[arg(long, value_enum, default_value = "generative")]
     model: ModelArg,
     /// `uniform`, `estimated`, or one number per class (for example `0.7,0.3`).
-    #[arg(long, default_value = "uniform", value_parser = class_balance)]
+    #[arg(long, default_value = "uniform", value_parser = str::parse::<ClassBalance>)]
     class_balance: ClassBalance,
     /// Take the class balance from gold labels, FILE:COLUMN (a labelled dev set, for example
     /// `dev.csv:label` or a WRENCH `valid.json:label`): each class's share of the labelled rows,
@@ -57,23 +57,6 @@ pub struct FitArguments {
     /// Number of classes, for a matrix without labelgen metadata.
     #[arg(long)]
     cardinality: Option<usize>,
-}
-
-pub(crate) fn class_balance(text: &str) -> Result<ClassBalance, String> {
-    match text {
-        "uniform" => Ok(ClassBalance::Uniform),
-        "estimated" => Ok(ClassBalance::Estimated),
-        numbers => numbers
-            .split(',')
-            .map(|number| {
-                number
-                    .trim()
-                    .parse::<f64>()
-                    .map_err(|_| format!("`{number}` is not a number"))
-            })
-            .collect::<Result<Vec<f64>, String>>()
-            .map(ClassBalance::Given),
-    }
 }
 
 pub fn run(arguments: FitArguments) -> anyhow::Result<()> {

@@ -76,7 +76,7 @@ pub(crate) struct LabelPrior {
     /// the class its votes are likeliest under) or one number per class (for example `0.9,0.1`),
     /// when the rows to label are known to be balanced otherwise than the model assumed. The
     /// LF parameters stay the fitted ones.
-    #[arg(long, value_name = "BALANCE", value_parser = fit::class_balance)]
+    #[arg(long, value_name = "BALANCE", value_parser = str::parse::<labelgen::model::ClassBalance>)]
     class_balance: Option<labelgen::model::ClassBalance>,
     /// Label with the class balance of gold labels, FILE:COLUMN (for example a labelled dev
     /// set's `dev.csv:label`), add-one smoothed, instead of the model's.
@@ -91,18 +91,18 @@ impl LabelPrior {
         &self,
         model: labelgen::model::FittedModel,
     ) -> anyhow::Result<(labelgen::model::FittedModel, Option<String>)> {
-        let (balance, source) = match (&self.class_balance, &self.class_balance_from) {
+        let (balance, source, option) = match (&self.class_balance, &self.class_balance_from) {
             (None, None) => return Ok((model, None)),
-            (Some(balance), _) => (balance.clone(), balance.name().to_owned()),
+            (Some(balance), _) => (
+                balance.clone(),
+                balance.name().to_owned(),
+                "--class-balance",
+            ),
             (None, Some(spec)) => (
                 fit::balance_of_gold(spec, &model.classes)?,
                 format!("gold labels of {spec}"),
+                "--class-balance-from",
             ),
-        };
-        let option = if self.class_balance.is_some() {
-            "--class-balance"
-        } else {
-            "--class-balance-from"
         };
         let replaced = model
             .with_class_balance(&balance, &source)

@@ -51,6 +51,28 @@ pub enum ClassBalance {
     Given(Vec<f64>),
 }
 
+impl std::str::FromStr for ClassBalance {
+    type Err = String;
+
+    /// `uniform`, `estimated`, or one number per class separated by commas (`0.7, 0.3`).
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "uniform" => Ok(ClassBalance::Uniform),
+            "estimated" => Ok(ClassBalance::Estimated),
+            numbers => numbers
+                .split(',')
+                .map(|number| {
+                    number
+                        .trim()
+                        .parse::<f64>()
+                        .map_err(|_| format!("`{number}` is not a number"))
+                })
+                .collect::<Result<Vec<f64>, String>>()
+                .map(ClassBalance::Given),
+        }
+    }
+}
+
 impl ClassBalance {
     /// The class balance of gold labels (a labelled dev set): `(n_y + 1) / (n + k)` over the `n`
     /// rows whose label is a class (`-1`, unknown, is skipped). The added one keeps a class the
@@ -680,6 +702,15 @@ mod tests {
             String::new(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn class_balances_parse_from_their_names_or_numbers() {
+        let parsed = |text: &str| text.parse::<ClassBalance>();
+        assert_eq!(parsed("uniform"), Ok(ClassBalance::Uniform));
+        assert_eq!(parsed("estimated"), Ok(ClassBalance::Estimated));
+        assert_eq!(parsed(" 0.7, 0.3"), Ok(ClassBalance::Given(vec![0.7, 0.3])));
+        assert_eq!(parsed("0.5,x"), Err("`x` is not a number".to_owned()));
     }
 
     #[test]

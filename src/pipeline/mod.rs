@@ -227,25 +227,18 @@ fn model_kind(name: &str) -> ModelKind {
 fn balance_setting(key: &str, text: Option<&str>) -> Result<Option<ClassBalance>, PipelineError> {
     Ok(match text {
         None | Some("dev") => None,
-        Some("uniform") => Some(ClassBalance::Uniform),
-        Some("estimated") => Some(ClassBalance::Estimated),
-        Some(list) => Some(ClassBalance::Given(
-            list.split(',')
-                .map(|value| value.trim().parse::<f64>())
-                .collect::<Result<Vec<f64>, _>>()
-                .map_err(|_| PipelineError::Stage {
-                    stage: "fit".to_owned(),
-                    message: format!(
-                        "[label_model] {key} = \"{list}\": expected uniform, {}dev or numbers",
-                        // Only a fit estimates a balance.
-                        if key == "class_balance" {
-                            "estimated, "
-                        } else {
-                            ""
-                        }
-                    ),
-                })?,
-        )),
+        Some(text) => Some(text.parse().map_err(|_| PipelineError::Stage {
+            stage: "fit".to_owned(),
+            message: format!(
+                "[label_model] {key} = \"{text}\": expected uniform, {}dev or numbers",
+                // Only a fit estimates a balance.
+                if key == "class_balance" {
+                    "estimated, "
+                } else {
+                    ""
+                }
+            ),
+        })?),
     })
 }
 
