@@ -302,10 +302,9 @@ impl FittedModel {
             Parameters::DawidSkene(parameters) => {
                 Parameters::DawidSkene(parameters.with_class_balance(balance.clone()))
             }
-            Parameters::Snorkel(parameters) => Parameters::Snorkel(snorkel::SnorkelParameters {
-                class_balance: balance.clone(),
-                mu: parameters.mu.clone(),
-            }),
+            Parameters::Snorkel(parameters) => {
+                Parameters::Snorkel(parameters.with_class_balance(balance.clone()))
+            }
         };
         let mut fit_options = self.fit_options.clone();
         if let Some(recorded) = &mut fit_options {

@@ -36,6 +36,14 @@ pub struct SnorkelParameters {
 }
 
 impl SnorkelParameters {
+    /// The same `μ` with another class balance.
+    pub(crate) fn with_class_balance(&self, class_balance: Vec<f64>) -> Self {
+        SnorkelParameters {
+            class_balance,
+            mu: self.mu.clone(),
+        }
+    }
+
     /// `P(Y | votes)` into `out`, from the votes alone.
     pub fn posterior(&self, votes: &[Vote], out: &mut [f64]) {
         let k = self.class_balance.len();
