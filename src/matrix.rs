@@ -103,6 +103,21 @@ pub enum MatrixError {
         /// The number of classes.
         cardinality: usize,
     },
+    /// Two columns carry one LF name (models and matrices match LFs by name).
+    #[error(
+        "LF `{lf}` names two columns ({first} and {second}, counting from 0): LF names must be unique, rename one"
+    )]
+    DuplicateLf {
+        /// The name.
+        lf: String,
+        /// The first column with it.
+        first: usize,
+        /// The next column with it.
+        second: usize,
+    },
+    /// Two classes carry one name.
+    #[error("class `{0}` is named twice: class names must be unique")]
+    DuplicateClass(String),
 }
 
 impl LabelMatrix {
@@ -118,6 +133,23 @@ impl LabelMatrix {
                 votes.ncols(),
                 lf_names.len()
             )));
+        }
+        let mut seen = std::collections::HashMap::with_capacity(lf_names.len());
+        for (column, name) in lf_names.iter().enumerate() {
+            if let Some(first) = seen.insert(name.as_str(), column) {
+                return Err(MatrixError::DuplicateLf {
+                    lf: name.clone(),
+                    first,
+                    second: column,
+                });
+            }
+        }
+        let mut class_names = std::collections::HashSet::with_capacity(classes.len());
+        if let Some(class) = classes
+            .iter()
+            .find(|class| !class_names.insert(class.as_str()))
+        {
+            return Err(MatrixError::DuplicateClass(class.clone()));
         }
         let cardinality = classes.len();
         let in_range = |vote: &i8| *vote >= ABSTAIN && (*vote as i64) < cardinality as i64;
@@ -445,6 +477,25 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "LF `lf1` votes 2 on row 0, outside -1..2"
+        );
+    }
+
+    /// Models and matrices match LFs by name, so two columns of one name are refused (naming
+    /// both places), and so are two classes of one name.
+    #[test]
+    fn names_are_unique() {
+        let lfs = vec!["x".into(), "y".into(), "x".into()];
+        let error =
+            LabelMatrix::new(array![[0, 1, -1]], lfs, vec!["a".into(), "b".into()]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "LF `x` names two columns (0 and 2, counting from 0): LF names must be unique, rename one"
+        );
+        let error =
+            LabelMatrix::new(array![[0]], names(1), vec!["a".into(), "a".into()]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "class `a` is named twice: class names must be unique"
         );
     }
 

@@ -45,9 +45,12 @@ pub fn run(arguments: EvaluateArguments) -> anyhow::Result<()> {
     let gold = read_gold(&arguments.gold, &table.classes)?;
     if gold.len() != table.labels.len() {
         anyhow::bail!(
-            "{} gold labels for {} predictions; they must be the same rows in the same order",
+            "{} gold labels (`{}`) for {} predictions (`{}`); they must be the same rows in the \
+             same order",
             gold.len(),
-            table.labels.len()
+            arguments.gold,
+            table.labels.len(),
+            arguments.predictions.display()
         );
     }
     let k = table.classes.len();

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use labelgen::io::gold::read_gold;
 use labelgen::io::matrix_read::{ReadOptions, read_matrix};
@@ -97,7 +98,8 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
             summary
         },
     );
-    let mut model = fitted?;
+    let mut model = fitted
+        .with_context(|| format!("cannot fit a model to `{}`", arguments.matrix.display()))?;
     model.training_fingerprint = fingerprint;
     if let Some(spec) = &arguments.class_balance_from {
         model.record_class_balance_source(format!("gold labels of {spec}"));

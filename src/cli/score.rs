@@ -42,16 +42,21 @@ pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
     let (model, matrix, file_gold) =
         super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
     let (model, _) = arguments.prior.apply(model)?;
-    let gold = match (&arguments.gold, file_gold) {
-        (Some(spec), _) => read_gold(spec, matrix.classes())?,
-        (None, Some(gold)) => gold,
-        (None, None) => anyhow::bail!("no gold labels: pass --gold FILE:COLUMN"),
+    let (gold, source) = match (&arguments.gold, file_gold) {
+        (Some(spec), _) => (read_gold(spec, matrix.classes())?, format!("`{spec}`")),
+        (None, Some(gold)) => (gold, "the split's `label`s".to_owned()),
+        (None, None) => anyhow::bail!(
+            "no gold labels: `{}` holds none, pass --gold FILE:COLUMN",
+            arguments.matrix.display()
+        ),
     };
     if gold.len() != matrix.n_rows() {
         anyhow::bail!(
-            "{} gold labels for {} matrix rows; they must be the same rows in the same order",
+            "{} gold labels ({source}) for {} rows of `{}`; they must be the same rows in the same \
+             order",
             gold.len(),
-            matrix.n_rows()
+            matrix.n_rows(),
+            arguments.matrix.display()
         );
     }
     let probabilities = model.predict_proba(&matrix);

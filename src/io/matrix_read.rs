@@ -594,6 +594,15 @@ fn read_wrench_matrix(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix
         .rows
         .first()
         .map_or(0, |(_, record)| record.weak_labels.len());
+    if let Some((id, _)) = split.rows.first().filter(|_| n_lfs == 0) {
+        return Err(invalid(
+            path,
+            format!(
+                "row `{id}` has no `weak_labels`, so the split holds no label matrix (to vote \
+                 on its rows, run `labelgen apply` with LFs on it)"
+            ),
+        ));
+    }
     let lfs: Vec<String> = (0..n_lfs).map(|index| format!("lf_{index}")).collect();
     let mut votes = Array2::from_elem((split.rows.len(), n_lfs), -1i8);
     let mut gold = Vec::with_capacity(split.rows.len());
@@ -749,6 +758,14 @@ mod tests {
             &array![[1, 0], [-1, 1], [0, -1], [-1, 1], [-1, 0]]
         );
 
+        // Two columns of one name (a CSV header allows it): refused, naming both.
+        std::fs::write(&path, "lf_a,lf_b,lf_a\n0,-1,1\n").unwrap();
+        let error = read_with(&path, 2).unwrap_err().to_string();
+        assert!(
+            error.contains("LF `lf_a` names two columns (0 and 2, counting from 0)"),
+            "{error}"
+        );
+
         // Int8 columns (read in place): a vote outside the classes names its row, either side.
         for (bad, row) in [(2i8, 2), (-2, 1)] {
             let mut votes = vec![0i8, 1, -1, 1];
@@ -783,6 +800,21 @@ mod tests {
             .to_string();
         assert!(
             error.contains("format version 99, but this labelgen reads version 1"),
+            "{error}"
+        );
+    }
+
+    /// A split with texts but no votes (the input of `apply`) is not a matrix: the error says
+    /// so and names the row, instead of an empty matrix failing later.
+    #[test]
+    fn a_wrench_split_without_votes_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("unlabelled.json");
+        std::fs::write(&path, r#"{"7": {"label": -1, "data": {"text": "hi"}}}"#).unwrap();
+        let error = read_with(&path, 2).unwrap_err().to_string();
+        assert!(
+            error.contains("row `7` has no `weak_labels`")
+                && error.contains("run `labelgen apply`"),
             "{error}"
         );
     }

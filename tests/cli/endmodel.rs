@@ -276,7 +276,7 @@ fn bad_input_is_refused_clearly() {
         &["evaluate", "p.csv", "--gold", "short.csv:label"],
     ));
     assert!(
-        error.contains("2 gold labels for 250 predictions"),
+        error.contains("2 gold labels (`short.csv:label`) for 250 predictions (`p.csv`)"),
         "{error}"
     );
     let mut classes = String::from("label\n");

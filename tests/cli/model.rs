@@ -232,6 +232,10 @@ fn an_all_abstain_matrix_cannot_be_fitted() {
         dir.path(),
         &["fit", "L.csv", "-o", "model.json", "--cardinality", "2"],
     ));
+    assert!(
+        message.contains("cannot fit a model to `L.csv`"),
+        "{message}"
+    );
     assert!(message.contains("no LF voted on any row"), "{message}");
     assert!(!dir.path().join("model.json").exists());
 }
@@ -265,7 +269,7 @@ fn gold_labels_must_be_classes_and_match_the_rows() {
     std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n").unwrap();
     let message = failure(&score_with_gold());
     assert!(
-        message.contains("2 gold labels for 3 matrix rows"),
+        message.contains("2 gold labels (`gold.csv:label`) for 3 rows of `L.csv`"),
         "{message}"
     );
     let message = failure(&labelgen(
@@ -273,7 +277,7 @@ fn gold_labels_must_be_classes_and_match_the_rows() {
         &["score", "model.json", "L.csv", "--cardinality", "2"],
     ));
     assert!(
-        message.contains("no gold labels: pass --gold FILE:COLUMN"),
+        message.contains("no gold labels: `L.csv` holds none, pass --gold FILE:COLUMN"),
         "{message}"
     );
     std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n1\n").unwrap();
