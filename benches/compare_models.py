@@ -7,7 +7,8 @@
    over the rows some LF covered (and the default model told the gold class balance of the
    valid split, else of the train split, as a user with a labelled dev set would pass it);
    then each model's mean over the datasets and the default's
-   margin over the better of majority vote and Snorkel's LabelModel. `--synthetic SEEDS` does
+   margin over the better of majority vote and Snorkel's LabelModel. With `--flyingsquid-python PY`,
+   FlyingSquid's LabelModel (benches/flyingsquid_reference.py) is scored beside them. `--synthetic SEEDS` does
    the same on SEEDS datasets of each scenario of benches/make_synthetic_sets.py (imbalanced,
    dependent and multi-class tasks: a stand-in for datasets we do not have); `--small SEEDS`
    on its `--small` sets (few training rows, up to 20 classes), overall and per training size.
@@ -18,10 +19,12 @@
    the default 1M x 50 x 4, labelgen's count + fit + predict_proba in memory (`cargo bench --bench label_model`) against Snorkel's in-memory
    fit + predict_proba, in the same run.
 
-Usage: benches/compare_models.py --snorkel-python PY [--datasets DIR ...] [--synthetic SEEDS]
+Usage: benches/compare_models.py --snorkel-python PY [--flyingsquid-python PY] [--datasets DIR ...] [--synthetic SEEDS]
        [--small SEEDS] [--rows N (0: no speed run)] [--lfs M] [--classes K] [--epochs E]
 Needs a release build (`cargo build --release`) and a Python with snorkel==0.10.0 (see
-TOOLCHAIN notes: torch==1.13.1, numpy<2, pandas<3, pyarrow==19.0.1, scikit-learn==1.5.2).
+TOOLCHAIN notes: torch==1.13.1, numpy<2, pandas<3, pyarrow==19.0.1, scikit-learn==1.5.2); FlyingSquid
+wants its own (flyingsquid==0.0.0a0, pgmpy==0.1.12, numpy<2, networkx<3, scipy<1.12, pandas<2.2,
+scikit-learn).
 """
 import argparse
 import json
@@ -39,6 +42,7 @@ MODELS = ["majority", "generative", "dawid-skene", "snorkel"]
 # labelgen's processes take about a second: the median of several runs steadies the figure.
 LABELGEN_RUNS = 5
 SNORKEL_MODEL, SNORKEL_MAJORITY = "Snorkel LabelModel", "Snorkel MajorityLabelVoter"
+FLYINGSQUID = "FlyingSquid LabelModel"
 GIVEN_BALANCE = "labelgen generative, gold class balance"
 # The default model fitted as is, its labels given the gold balance (`score --class-balance-from`).
 LABEL_BALANCE = "labelgen generative, gold class balance at labelling"
@@ -75,9 +79,9 @@ def repeated(command, times):
     return statistics.median(seconds for seconds, _ in runs), max(memory for _, memory in runs)
 
 
-def accuracy(datasets, snorkel_python):
-    """Print every model's scores on each dataset; return {(dataset, model): (all accuracy,
-    all macro-F1, covered accuracy, covered macro-F1)}."""
+def accuracy(datasets, snorkel_python, flyingsquid_python=None):
+    """Print every model's scores on each dataset (FlyingSquid's too when its Python is given);
+    return {(dataset, model): (all accuracy, all macro-F1, covered accuracy, covered macro-F1)}."""
     results = {}
     print("| dataset | model | all: accuracy | all: macro-F1 | covered: accuracy | covered: macro-F1 |")
     print("|---|---|---|---|---|---|")
@@ -99,6 +103,14 @@ def accuracy(datasets, snorkel_python):
                 snorkel[(parts[1], parts[2])] = (float(parts[4]), float(parts[6]))
             for model, label in [("snorkel", SNORKEL_MODEL), ("majority", SNORKEL_MAJORITY)]:
                 results[(name, label)] = snorkel[(model, "all")] + snorkel[(model, "covered")]
+            if flyingsquid_python:
+                _, output = run([flyingsquid_python, os.path.join(HERE, "flyingsquid_reference.py"), directory])
+                squid = {}
+                for line in output.splitlines():
+                    parts = line.split()
+                    if len(parts) == 7 and parts[1] == "flyingsquid":
+                        squid[parts[2]] = (float(parts[4]), float(parts[6]))
+                results[(name, FLYINGSQUID)] = squid["all"] + squid["covered"]
             for (dataset, model), figures in results.items():
                 if dataset == name:
                     print(f"| {name} | {model} | " + " | ".join(f"{figure:.4f}" for figure in figures) + " |")
@@ -129,6 +141,8 @@ def summary(results, title):
     the better of majority vote and Snorkel's LabelModel (per dataset, and of their means)."""
     datasets = sorted({dataset for dataset, _ in results})
     models = [f"labelgen {model}" for model in MODELS] + [GIVEN_BALANCE, LABEL_BALANCE, SNORKEL_MODEL, SNORKEL_MAJORITY]
+    if (datasets[0], FLYINGSQUID) in results:
+        models.append(FLYINGSQUID)
     print(f"\n{title}: mean over {len(datasets)} datasets, covered rows\n")
     print("| model | accuracy | macro-F1 |")
     print("|---|---|---|")
@@ -204,6 +218,8 @@ def in_memory_seconds():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--snorkel-python", required=True)
+    parser.add_argument("--flyingsquid-python", default=None,
+                        help="also score FlyingSquid's LabelModel (benches/flyingsquid_reference.py) with this Python")
     parser.add_argument("--datasets", nargs="*", default=[])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--lfs", type=int, default=50)
@@ -216,14 +232,14 @@ def main():
                              "training size (100, 300, 1000 rows)")
     args = parser.parse_args()
     if args.datasets:
-        summary(accuracy(args.datasets, args.snorkel_python), "WRENCH datasets")
+        summary(accuracy(args.datasets, args.snorkel_python, args.flyingsquid_python), "WRENCH datasets")
     if args.synthetic > 0:
         directory = os.path.join(ROOT, "bench-data", f"synthetic_{args.synthetic}")
         if not os.path.exists(directory):
             subprocess.check_call([args.snorkel_python, os.path.join(HERE, "make_synthetic_sets.py"), directory, str(args.synthetic)])
         print()
         sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
-        summary(accuracy(sets, args.snorkel_python), "synthetic datasets (benches/make_synthetic_sets.py)")
+        summary(accuracy(sets, args.snorkel_python, args.flyingsquid_python), "synthetic datasets (benches/make_synthetic_sets.py)")
     if args.small > 0:
         directory = os.path.join(ROOT, "bench-data", f"small_{args.small}")
         if not os.path.exists(directory):
@@ -231,7 +247,7 @@ def main():
                                    str(args.small), "--small"])
         print()
         sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
-        results = accuracy(sets, args.snorkel_python)
+        results = accuracy(sets, args.snorkel_python, args.flyingsquid_python)
         summary(results, "small training sets (make_synthetic_sets.py --small)")
         for train in (100, 300, 1000):
             subset = {key: value for key, value in results.items() if f"_t{train}_" in key[0]}
