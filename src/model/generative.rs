@@ -1119,12 +1119,13 @@ fn optimise(
             TerminationReason::SolverConverged | TerminationReason::TargetCostReached
         )
     );
-    let parameters = result
-        .problem
-        .problem
-        .as_ref()
-        .map(|objective| objective.layout.parameters(&theta, &balance, &polarity))
-        .ok_or_else(|| FitError::Optimiser("the objective was lost".to_owned()))?;
+    // argmin's L-BFGS drops the problem when its line search fails (it then ends early with
+    // the best point so far), so the layout is rebuilt when the objective did not come back.
+    let parameters = match &result.problem.problem {
+        Some(objective) => objective.layout.parameters(&theta, &balance, &polarity),
+        None => Layout::new(start.class_balance.len(), &polarity, balance.is_none())
+            .parameters(&theta, &balance, &polarity),
+    };
     Ok(Optimum {
         parameters,
         theta,
@@ -1332,6 +1333,44 @@ mod tests {
         assert!((expected.log_likelihood - by_hand).abs() < 1e-12);
         let accuracy = parameters.lf_accuracy()[0].unwrap();
         assert!((accuracy - 0.75).abs() < 1e-12, "{accuracy}");
+    }
+
+    /// Without the prior (`l2 = 0`) the optimum of a tiny matrix lies at the edge of the
+    /// parameter space, where argmin's line search gives up; the fit must still return its
+    /// best point (flagged as not converged when so), not an error. This 4 x 4 matrix made the
+    /// line search fail (found by a random search over small matrices).
+    #[test]
+    fn a_failed_line_search_still_returns_the_best_point() {
+        let votes = array![
+            [1, 0, -1, -1],
+            [-1, 1, 0, 0],
+            [-1, 0, 1, -1],
+            [1, -1, -1, 0]
+        ];
+        let names = (0..4).map(|lf| format!("l{lf}")).collect();
+        let matrix = LabelMatrix::new(votes, names, vec!["a".into(), "b".into()]).unwrap();
+        let stats = PatternCounts::from_matrix(&matrix);
+        let options = FitOptions {
+            l2: 0.0,
+            ..FitOptions::default()
+        };
+        let model = fit(&stats, &options).unwrap();
+        assert!(model.diagnostics.objective.is_finite());
+        let Parameters::Generative(parameters) = &model.parameters else {
+            panic!("a generative model")
+        };
+        let mut out = [0.0; 2];
+        for row in matrix.votes().rows() {
+            let votes: Vec<Vote> = row
+                .iter()
+                .enumerate()
+                .filter(|(_, vote)| **vote >= 0)
+                .map(|(lf, vote)| Vote::new(lf, *vote as u8))
+                .collect();
+            parameters.posterior(&votes, &mut out);
+            assert!(out.iter().all(|p| p.is_finite() && *p >= 0.0), "{out:?}");
+            assert!((out.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{out:?}");
+        }
     }
 
     /// A vote for a class the LF never voted in training counts as the prior expects an LF
