@@ -35,8 +35,10 @@ pub struct FitArguments {
     /// The label model.
     #[arg(long, value_enum, default_value = "generative")]
     model: ModelArg,
-    /// `uniform`, `estimated`, or one number per class (for example `0.7,0.3`).
-    #[arg(long, default_value = "uniform", value_parser = str::parse::<ClassBalance>)]
+    /// `auto` (uniform unless, with two classes, a likelihood-ratio test of the votes rejects it
+    /// at 0.1 %; then estimated), `uniform`, `estimated`, or one number per class (for example
+    /// `0.7,0.3`).
+    #[arg(long, default_value = "auto", value_parser = str::parse::<ClassBalance>)]
     class_balance: ClassBalance,
     /// Take the class balance from gold labels, FILE:COLUMN (a labelled dev set, for example
     /// `dev.csv:label` or a WRENCH `valid.json:label`): each class's share of the labelled rows,
@@ -144,6 +146,19 @@ fn describe(model: &FittedModel, coverage: &[f64], patterns: usize) -> String {
         .collect();
     let diagnostics = &model.diagnostics;
     let _ = writeln!(text, "class balance: {}", balance.join(", "));
+    if let Some(test) = &diagnostics.balance_test {
+        let verdict = if test.chosen == "estimated" {
+            "rejects a uniform balance: estimated"
+        } else {
+            "keeps it uniform"
+        };
+        let _ = writeln!(
+            text,
+            "class balance test: 2 x log-likelihood gain of a free balance {:.1} (critical {:.2} \
+             at 0.1 %) {verdict}",
+            test.statistic, test.critical
+        );
+    }
     let _ = writeln!(
         text,
         "fit: {} distinct vote patterns, {} iterations, converged: {}, objective {:.6}",

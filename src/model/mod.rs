@@ -38,14 +38,20 @@ pub enum ModelKind {
 
 /// How the class balance `P(Y)` is set.
 ///
-/// The default is uniform, as in Snorkel: when LFs are correlated, a learned balance can absorb
-/// the correlation and skew every label toward one class, which a uniform prior cannot.
+/// The default, [`ClassBalance::Auto`], is uniform unless the votes clearly say otherwise: when
+/// LFs are correlated or weak, a learned balance can absorb the correlation and skew every
+/// label toward one class, which a uniform prior cannot; when a binary task is far from
+/// balanced, a uniform prior tilts every conflict toward the rare class.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum ClassBalance {
+    /// Uniform, unless a likelihood-ratio test rejects it; then estimated. The test exists for
+    /// two classes only (see [`generative`]'s module documentation); with more, and for the
+    /// models other than the generative one, this is [`ClassBalance::Uniform`].
+    #[default]
+    Auto,
     /// Learned with the other parameters (a prior pulls it toward uniform).
     Estimated,
     /// Every class equally likely.
-    #[default]
     Uniform,
     /// Given by the user (normalised to sum to 1).
     Given(Vec<f64>),
@@ -54,9 +60,10 @@ pub enum ClassBalance {
 impl std::str::FromStr for ClassBalance {
     type Err = String;
 
-    /// `uniform`, `estimated`, or one number per class separated by commas (`0.7, 0.3`).
+    /// `auto`, `uniform`, `estimated`, or one number per class separated by commas (`0.7, 0.3`).
     fn from_str(text: &str) -> Result<Self, String> {
         match text {
+            "auto" => Ok(ClassBalance::Auto),
             "uniform" => Ok(ClassBalance::Uniform),
             "estimated" => Ok(ClassBalance::Estimated),
             numbers => numbers
@@ -93,9 +100,10 @@ impl ClassBalance {
         (labelled > 0).then(|| ClassBalance::Given(counts.iter().map(|c| c / total).collect()))
     }
 
-    /// The option's name: `uniform`, `estimated` or `given`.
+    /// The option's name: `auto`, `uniform`, `estimated` or `given`.
     pub fn name(&self) -> &'static str {
         match self {
+            ClassBalance::Auto => "auto",
             ClassBalance::Uniform => "uniform",
             ClassBalance::Estimated => "estimated",
             ClassBalance::Given(_) => "given",
@@ -103,11 +111,13 @@ impl ClassBalance {
     }
 
     /// `P(Y)` for `cardinality` classes (a given balance normalised to sum to 1); `None` when
-    /// it is to be estimated.
+    /// it is to be estimated. `Auto` is uniform here: the generative fit decides it before.
     fn probabilities(&self, cardinality: usize) -> Option<Vec<f64>> {
         match self {
             ClassBalance::Estimated => None,
-            ClassBalance::Uniform => Some(vec![1.0 / cardinality as f64; cardinality]),
+            ClassBalance::Auto | ClassBalance::Uniform => {
+                Some(vec![1.0 / cardinality as f64; cardinality])
+            }
             ClassBalance::Given(balance) => {
                 let total: f64 = balance.iter().sum();
                 Some(balance.iter().map(|p| p / total).collect())
@@ -147,7 +157,7 @@ pub struct FitOptions {
 impl Default for FitOptions {
     fn default() -> Self {
         FitOptions {
-            class_balance: ClassBalance::Uniform,
+            class_balance: ClassBalance::Auto,
             l2: 10.0,
             max_iterations: 500,
             tolerance: 1e-6,
@@ -167,6 +177,25 @@ pub struct Diagnostics {
     pub objective: f64,
     /// Things the user should know.
     pub warnings: Vec<String>,
+    /// With `--class-balance auto` on two classes, the likelihood-ratio test that chose the
+    /// balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_test: Option<BalanceTest>,
+}
+
+/// The test behind [`ClassBalance::Auto`]: twice the log-likelihood gained by a free class
+/// balance over a uniform one, both fitted by maximum likelihood (no prior), against the 0.1 %
+/// critical value of a chi-squared with one degree of freedom.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BalanceTest {
+    /// `2 (ln L_free - ln L_uniform)`.
+    pub statistic: f64,
+    /// The critical value it was compared with.
+    pub critical: f64,
+    /// The free fit's class balance (maximum likelihood).
+    pub free_balance: Vec<f64>,
+    /// `estimated` when the statistic exceeds the critical value, else `uniform`.
+    pub chosen: String,
 }
 
 /// Errors fitting a model.
@@ -279,12 +308,12 @@ impl FittedModel {
         source: &str,
     ) -> Result<FittedModel, FitError> {
         let k = self.classes.len();
-        if matches!(balance, ClassBalance::Estimated) {
-            return Err(FitError::BadOption(
-                "a class balance is estimated only when fitting; to label, give one (uniform, \
-                 numbers, or gold labels)"
-                    .to_owned(),
-            ));
+        if matches!(balance, ClassBalance::Estimated | ClassBalance::Auto) {
+            return Err(FitError::BadOption(format!(
+                "`{}`: a class balance is estimated or tested only when fitting; to label, give \
+                 one (uniform, numbers, or gold labels)",
+                balance.name()
+            )));
         }
         check_balance(balance, k)?;
         let balance = balance.probabilities(k).expect("not estimated");
@@ -662,6 +691,7 @@ impl Diagnostics {
             converged,
             objective,
             warnings,
+            balance_test: None,
         }
     }
 }

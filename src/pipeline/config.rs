@@ -115,8 +115,8 @@ pub struct LabelModelSection {
     pub max_iterations: Option<usize>,
     /// Convergence tolerance.
     pub tolerance: Option<f64>,
-    /// `uniform`, `estimated`, `dev` (the dev split's gold labels, add-one smoothed), or
-    /// comma-separated probabilities.
+    /// `auto` (the default), `uniform`, `estimated`, `dev` (the dev split's gold labels,
+    /// add-one smoothed), or comma-separated probabilities.
     pub class_balance: Option<String>,
     /// The class balance labels are computed with, in place of the fitted one (the LF
     /// parameters stay): `uniform`, `dev` or comma-separated probabilities.
@@ -289,10 +289,10 @@ impl Project {
                     "[label_model] label_class_balance = \"dev\" takes the balance of the dev split's gold labels: add [data.dev]".to_owned(),
                 ));
             }
-            if balance == "estimated" {
-                return Err(invalid(
-                    "[label_model] label_class_balance = \"estimated\": only a fit estimates a balance; use class_balance = \"estimated\", or give uniform, dev or numbers".to_owned(),
-                ));
+            if balance == "estimated" || balance == "auto" {
+                return Err(invalid(format!(
+                    "[label_model] label_class_balance = \"{balance}\": only a fit estimates or tests a balance; use class_balance = \"{balance}\", or give uniform, dev or numbers"
+                )));
             }
             if settings.label_model.model == "majority" {
                 return Err(invalid(
@@ -410,8 +410,15 @@ mod tests {
             error.contains("label_class_balance = \"dev\"") && error.contains("add [data.dev]"),
             "{error}"
         );
-        let error = label_balance("label_class_balance = \"estimated\"\n");
-        assert!(error.contains("only a fit estimates"), "{error}");
+        for balance in ["estimated", "auto"] {
+            let error = label_balance(&format!("label_class_balance = \"{balance}\"\n"));
+            assert!(
+                error.contains(&format!(
+                    "label_class_balance = \"{balance}\": only a fit estimates or tests"
+                )),
+                "{error}"
+            );
+        }
         let error = label_balance("model = \"majority\"\nlabel_class_balance = \"uniform\"\n");
         assert!(
             error.contains("majority vote has no class prior"),

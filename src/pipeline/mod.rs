@@ -222,8 +222,8 @@ fn model_kind(name: &str) -> ModelKind {
     }
 }
 
-/// A `[label_model]` class balance setting: `uniform`, `estimated`, numbers, or `None` for
-/// `dev` (the dev split's gold labels, counted in the fit stage) and for no setting.
+/// A `[label_model]` class balance setting: `auto`, `uniform`, `estimated`, numbers, or `None`
+/// for `dev` (the dev split's gold labels, counted in the fit stage) and for no setting.
 fn balance_setting(key: &str, text: Option<&str>) -> Result<Option<ClassBalance>, PipelineError> {
     Ok(match text {
         None | Some("dev") => None,
@@ -231,9 +231,9 @@ fn balance_setting(key: &str, text: Option<&str>) -> Result<Option<ClassBalance>
             stage: "fit".to_owned(),
             message: format!(
                 "[label_model] {key} = \"{text}\": expected uniform, {}dev or numbers",
-                // Only a fit estimates a balance.
+                // Only a fit estimates or tests a balance.
                 if key == "class_balance" {
-                    "estimated, "
+                    "auto, estimated, "
                 } else {
                     ""
                 }
@@ -1000,12 +1000,17 @@ mod tests {
             parsed("class_balance", "uniform"),
             Ok(Some(ClassBalance::Uniform))
         );
+        assert_eq!(
+            parsed("class_balance", "auto"),
+            Ok(Some(ClassBalance::Auto))
+        );
         assert_eq!(parsed("label_class_balance", "dev"), Ok(None));
         assert_eq!(balance_setting("class_balance", None).unwrap(), None);
         let error = parsed("class_balance", "0.9,x").unwrap_err();
         assert!(
-            error
-                .contains("class_balance = \"0.9,x\": expected uniform, estimated, dev or numbers"),
+            error.contains(
+                "class_balance = \"0.9,x\": expected uniform, auto, estimated, dev or numbers"
+            ),
             "{error}"
         );
         let error = parsed("label_class_balance", "0.9,x").unwrap_err();

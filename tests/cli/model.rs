@@ -212,7 +212,7 @@ fn a_model_records_its_fit_options() {
     assert_eq!(
         model["fit_options"],
         serde_json::json!({
-            "class_balance": "uniform", "l2": 3.0, "max_iterations": 500,
+            "class_balance": "auto", "l2": 3.0, "max_iterations": 500,
             "tolerance": 1e-6, "seed": 123
         })
     );
@@ -461,8 +461,15 @@ fn label_with_another_class_balance() {
         "{accuracy} vs {right}/250"
     );
 
-    let message = failure(&label("x.csv", &["--class-balance", "estimated"]));
-    assert!(message.contains("estimated only when fitting"), "{message}");
+    for balance in ["estimated", "auto"] {
+        let message = failure(&label("x.csv", &["--class-balance", balance]));
+        assert!(
+            message.contains(&format!(
+                "`{balance}`: a class balance is estimated or tested only when fitting"
+            )),
+            "{message}"
+        );
+    }
     let message = failure(&label("x.csv", &["--class-balance", "1,2,3"]));
     assert!(message.contains("needs 2 positive numbers"), "{message}");
     fit_majority(dir.path(), "majority.json");

@@ -51,6 +51,40 @@ pub fn synthetic(n: usize, m: usize, k: usize, seed: u64) -> (LabelMatrix, Vec<f
     (LabelMatrix::new(votes, names, classes).unwrap(), accuracy)
 }
 
+/// A binary matrix of `n` rows whose true class is 1 with probability `positive`, from `m`
+/// conditionally independent LFs that each vote one class: LF `j` votes class `j % 2` on a
+/// row of that class with probability `rate` (0.1 to 0.4) and on a row of the other class with
+/// a fifth of it. Returns the matrix and the true classes.
+pub fn imbalanced_binary(
+    n: usize,
+    m: usize,
+    positive: f64,
+    seed: u64,
+) -> (LabelMatrix, Vec<usize>) {
+    let mut random = Generator(seed);
+    let rate: Vec<f64> = (0..m).map(|_| 0.1 + 0.3 * random.uniform()).collect();
+    let mut votes = Array2::from_elem((n, m), -1i8);
+    let mut truth = Vec::with_capacity(n);
+    for row in 0..n {
+        let class = usize::from(random.uniform() < positive);
+        truth.push(class);
+        for lf in 0..m {
+            let target = lf % 2;
+            let p = if class == target {
+                rate[lf]
+            } else {
+                rate[lf] / 5.0
+            };
+            if random.uniform() < p {
+                votes[[row, lf]] = target as i8;
+            }
+        }
+    }
+    let names = (0..m).map(|lf| format!("lf{lf}")).collect();
+    let classes = vec!["0".to_owned(), "1".to_owned()];
+    (LabelMatrix::new(votes, names, classes).unwrap(), truth)
+}
+
 /// The default generative model fitted to `stats` of `matrix`.
 pub fn fit_generative(matrix: &LabelMatrix, stats: &PatternCounts) -> FittedModel {
     fit(
