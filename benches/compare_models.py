@@ -11,7 +11,8 @@
    FlyingSquid's LabelModel (benches/flyingsquid_reference.py) is scored beside them. `--synthetic SEEDS` does
    the same on SEEDS datasets of each scenario of benches/make_synthetic_sets.py (imbalanced,
    dependent and multi-class tasks: a stand-in for datasets we do not have); `--small SEEDS`
-   on its `--small` sets (few training rows, up to 20 classes), overall and per training size.
+   on its `--small` sets (few training rows, up to 20 classes), overall and per training size;
+   `--stress SEEDS` on its `--stress` regimes (rare positives, weak LFs, many classes).
 2. Speed and memory: on a synthetic N x M matrix with K classes (benches/make_matrix.py),
    `labelgen fit` + `labelgen label` (processes, Parquet in and out) against Snorkel's
    `fit` + `predict_proba` (benches/snorkel_fit.py: in memory, one torch thread), wall time
@@ -20,7 +21,7 @@
    fit + predict_proba, in the same run.
 
 Usage: benches/compare_models.py --snorkel-python PY [--flyingsquid-python PY] [--datasets DIR ...] [--synthetic SEEDS]
-       [--small SEEDS] [--rows N (0: no speed run)] [--lfs M] [--classes K] [--epochs E]
+       [--small SEEDS] [--stress SEEDS] [--rows N (0: no speed run)] [--lfs M] [--classes K] [--epochs E]
 Needs a release build (`cargo build --release`) and a Python with snorkel==0.10.0 (see
 TOOLCHAIN notes: torch==1.13.1, numpy<2, pandas<3, pyarrow==19.0.1, scikit-learn==1.5.2); FlyingSquid
 wants its own (flyingsquid==0.0.0a0, pgmpy==0.1.12, numpy<2, networkx<3, scipy<1.12, pandas<2.2,
@@ -230,6 +231,8 @@ def main():
     parser.add_argument("--small", type=int, default=0, metavar="SEEDS",
                         help="also score make_synthetic_sets.py --small: SEEDS datasets per scenario and "
                              "training size (100, 300, 1000 rows)")
+    parser.add_argument("--stress", type=int, default=0, metavar="SEEDS",
+                        help="also score make_synthetic_sets.py --stress: SEEDS datasets per regime")
     args = parser.parse_args()
     if args.datasets:
         summary(accuracy(args.datasets, args.snorkel_python, args.flyingsquid_python), "WRENCH datasets")
@@ -240,6 +243,15 @@ def main():
         print()
         sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
         summary(accuracy(sets, args.snorkel_python, args.flyingsquid_python), "synthetic datasets (benches/make_synthetic_sets.py)")
+    if args.stress > 0:
+        directory = os.path.join(ROOT, "bench-data", f"stress_{args.stress}")
+        if not os.path.exists(directory):
+            subprocess.check_call([args.snorkel_python, os.path.join(HERE, "make_synthetic_sets.py"), directory,
+                                   str(args.stress), "--stress"])
+        print()
+        sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
+        summary(accuracy(sets, args.snorkel_python, args.flyingsquid_python),
+                "stress regimes (make_synthetic_sets.py --stress)")
     if args.small > 0:
         directory = os.path.join(ROOT, "bench-data", f"small_{args.small}")
         if not os.path.exists(directory):

@@ -18,7 +18,10 @@ vote the true class of other rows, 20 classes), each with only 100, 300 or 1000 
 and 3000 test rows: label models on small samples, where an LF has not yet shown every class
 it votes (OUT_DIR/<scenario>_t<train rows>_<seed>).
 
-Usage: make_synthetic_sets.py OUT_DIR [SEEDS] [--small]   (needs numpy; SEEDS datasets per
+With `--stress`, eight regimes the scenarios leave out (2 % and 5 % positives, weak LFs, three
+LFs, crowd workers voting any class, 164 sparse LFs over 9 classes, 30 classes, weak dependent
+LFs), 6,000 rows each, where a label model might collapse (OUT_DIR/<regime>_<seed>).
+Usage: make_synthetic_sets.py OUT_DIR [SEEDS] [--small | --stress]   (needs numpy; SEEDS datasets per
 scenario, default 3, written to OUT_DIR/<scenario>_<seed>)
 """
 import json
@@ -45,6 +48,20 @@ SMALL_SCENARIOS = dict(
     twenty_balanced=dict(balance=[1] * 20, lfs=40, fire=(0.05, 0.4), leak=(0.03, 0.3)),
 )
 SMALL_TRAIN_ROWS = (100, 300, 1000)
+# `--stress`: regimes the scenarios above leave out (very rare positives, weak LFs, three LFs,
+# crowd workers, many sparse LFs, thirty classes, weak dependent LFs), where a label model might
+# collapse: each must stay near majority vote or above it.
+STRESS_SCENARIOS = {
+    "binary_2pct": dict(balance=[0.98, 0.02], lfs=20, fire=(0.05, 0.3), leak=(0.02, 0.2)),
+    "binary_5pct_few_sparse": dict(balance=[0.95, 0.05], lfs=10, fire=(0.02, 0.15), leak=(0.05, 0.4)),
+    "binary_weak_lfs": dict(balance=[0.5, 0.5], lfs=12, fire=(0.05, 0.4), leak=(0.5, 0.95)),
+    "binary_three_lfs": dict(balance=[0.6, 0.4], lfs=3, fire=(0.2, 0.6), leak=(0.1, 0.5)),
+    "crowd_10_classes": dict(balance=[1] * 10, lfs=40, fire=(0.1, 0.3), leak=(0.1, 0.5), multi=1.0),
+    "nine_classes_164_sparse_lfs": dict(balance=[3, 2, 2, 1, 1, 1, 1, 0.5, 0.5], lfs=164,
+                                        fire=(0.002, 0.03), leak=(0.02, 0.3)),
+    "thirty_classes": dict(balance=[1] * 30, lfs=45, fire=(0.05, 0.3), leak=(0.01, 0.2)),
+    "four_weak_dependent": dict(balance=[4, 3, 2, 1], lfs=20, fire=(0.05, 0.3), leak=(0.3, 0.8), groups=5),
+}
 SMALL_TEST_ROWS = 3000
 
 
@@ -85,9 +102,15 @@ def write(directory, L, y, k, cut=None):
 
 
 def main():
-    arguments = [argument for argument in sys.argv[1:] if argument != "--small"]
+    arguments = [argument for argument in sys.argv[1:] if argument not in ("--small", "--stress")]
     out = arguments[0]
     seeds = int(arguments[1]) if len(arguments) > 1 else 3
+    if "--stress" in sys.argv:
+        for number, (name, settings) in enumerate(STRESS_SCENARIOS.items()):
+            for seed in range(seeds):
+                L, y, k = make(90_000 + 1000 * number + seed, **settings)
+                write(os.path.join(out, f"{name}_{seed}"), L, y, k)
+        return
     if "--small" in sys.argv:
         for number, (name, settings) in enumerate(SMALL_SCENARIOS.items()):
             for train in SMALL_TRAIN_ROWS:
