@@ -39,8 +39,8 @@ use crate::lf::{LfInfo, LfSet, LfSource};
 use crate::matrix::{LabelMatrix, RowKeys};
 use crate::metrics::{Scores, score};
 use crate::model::{
-    ClassBalance, FitOptions, FittedModel, ModelKind, TieBreak, fit, hard_labels, read_model,
-    write_model,
+    ClassBalance, FitOptions, FittedModel, ModelKind, RecordedOptions, TieBreak, fit, hard_labels,
+    read_model, write_model,
 };
 use crate::stats::PatternCounts;
 use cache::{Cache, CacheError, Entry, ProjectLock, hash_file, key};
@@ -579,9 +579,12 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
     let started = Instant::now();
     let options = fit_options(project)?;
     let model_name = settings.label_model.model.clone();
+    // The options as the fit will use them (defaults filled in) beside the settings as written,
+    // so a labelgen whose defaults changed does not reuse an old fit.
     let fit_key = key(&json!({
         "kind": "fit", "version": version(), "train": matrices["train"].key,
         "model": model_name, "options": settings.label_model, "seed": seed,
+        "effective": RecordedOptions::of(&options),
         "dev": dev.map(|split| (&matrices["dev"].key, &split.hash, &split.gold_column)),
     }));
     let (fit_entry, hit) = runner.cached("fit", &fit_key, |dir| {
