@@ -619,10 +619,24 @@ fn check_balance(balance: &ClassBalance, cardinality: usize) -> Result<(), FitEr
     Ok(())
 }
 
-/// How far below chance (`1 / k`) an estimated LF accuracy must be to be called worse than
-/// random: half the last printed digit, so an LF the model cannot tell from noise, estimated at
-/// chance give or take rounding, is not reported as "0.500 < 0.500".
+/// How far below chance an estimated LF accuracy must be to be called worse than random: half
+/// the last printed digit, so an LF the model cannot tell from noise, estimated at chance give
+/// or take rounding, is not reported as "0.500 < 0.500".
 const CHANCE_MARGIN: f64 = 5e-4;
+
+/// The accuracy an LF would have if its votes had nothing to do with the class: the class
+/// balance of the classes it votes, weighted by how often it votes each (`1 / k` under a
+/// uniform balance; under a skewed one, an LF for a rare class is right less than half the
+/// time even when its votes carry information).
+fn chance_accuracy(votes: &[u64], balance: &[f64]) -> f64 {
+    let total: u64 = votes.iter().sum();
+    votes
+        .iter()
+        .zip(balance)
+        .map(|(count, share)| *count as f64 * share)
+        .sum::<f64>()
+        / total as f64
+}
 
 fn add_vote_warnings(stats: &PatternCounts, model: &mut FittedModel) {
     let counts = stats.vote_counts();
@@ -632,18 +646,18 @@ fn add_vote_warnings(stats: &PatternCounts, model: &mut FittedModel) {
             .warnings
             .push("only one LF: the model can only repeat its votes".to_owned());
     }
-    let k = model.classes.len() as f64;
     for (lf, name) in model.lfs.iter().enumerate() {
         if counts[lf].iter().all(|count| *count == 0) {
             model.diagnostics.warnings.push(format!(
                 "LF `{name}` never votes; it carries no information"
             ));
         } else if let Some(accuracy) = model.lf_accuracy[lf]
-            && accuracy < 1.0 / k - CHANCE_MARGIN
+            && let chance = chance_accuracy(&counts[lf], &model.class_balance)
+            && accuracy < chance - CHANCE_MARGIN
         {
             model.diagnostics.warnings.push(format!(
-                "LF `{name}` is estimated worse than random ({accuracy:.3} < {:.3}); check its logic or its label",
-                1.0 / k
+                "LF `{name}` is estimated worse than random ({accuracy:.3} < {chance:.3}, its \
+                 accuracy were its votes unrelated to the class); check its logic or its label"
             ));
         }
     }
@@ -872,8 +886,38 @@ mod tests {
         assert_eq!(
             model.diagnostics.warnings,
             [
-                "LF `a` is estimated worse than random (0.400 < 0.500); check its logic or its label",
+                "LF `a` is estimated worse than random (0.400 < 0.500, its accuracy were its votes unrelated to the class); check its logic or its label",
                 "LF `silent` never votes; it carries no information",
+            ]
+        );
+    }
+
+    /// Under a skewed balance chance is the balance of the classes an LF votes, weighted by its
+    /// votes: by hand, with `[0.8, 0.2]`, LF `a` (votes x, y, x) has chance (2 · 0.8 + 0.2) / 3
+    /// = 0.6, so 0.55 is below it; LF `b` votes only y, chance 0.2, so 0.3 is not (an LF for a
+    /// rare class may be right less than half the time and still carry information).
+    #[test]
+    fn chance_follows_the_class_balance() {
+        let matrix = LabelMatrix::new(
+            array![[0, 1], [1, 1], [0, -1]],
+            vec!["a".into(), "b".into()],
+            vec!["x".into(), "y".into()],
+        )
+        .unwrap();
+        let stats = PatternCounts::from_matrix(&matrix);
+        let mut model = FittedModel::unnamed(
+            Parameters::Majority,
+            vec![0.8, 0.2],
+            vec![Some(0.55), Some(0.3)],
+            Diagnostics::default(),
+        );
+        model.lfs = matrix.lf_names().to_vec();
+        model.classes = matrix.classes().to_vec();
+        add_vote_warnings(&stats, &mut model);
+        assert_eq!(
+            model.diagnostics.warnings,
+            [
+                "LF `a` is estimated worse than random (0.550 < 0.600, its accuracy were its votes unrelated to the class); check its logic or its label"
             ]
         );
     }
