@@ -216,6 +216,16 @@ def in_memory_seconds():
         return json.load(handle)["mean"]["point_estimate"] / 1e9
 
 
+def generated_sets(python, kind, seeds, *flags):
+    """The dataset directories of bench-data/KIND_SEEDS, written by make_synthetic_sets.py (with
+    `flags`) when missing."""
+    directory = os.path.join(ROOT, "bench-data", f"{kind}_{seeds}")
+    if not os.path.exists(directory):
+        subprocess.check_call([python, os.path.join(HERE, "make_synthetic_sets.py"), directory, str(seeds), *flags])
+    print()
+    return [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--snorkel-python", required=True)
@@ -237,28 +247,14 @@ def main():
     if args.datasets:
         summary(accuracy(args.datasets, args.snorkel_python, args.flyingsquid_python), "WRENCH datasets")
     if args.synthetic > 0:
-        directory = os.path.join(ROOT, "bench-data", f"synthetic_{args.synthetic}")
-        if not os.path.exists(directory):
-            subprocess.check_call([args.snorkel_python, os.path.join(HERE, "make_synthetic_sets.py"), directory, str(args.synthetic)])
-        print()
-        sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
+        sets = generated_sets(args.snorkel_python, "synthetic", args.synthetic)
         summary(accuracy(sets, args.snorkel_python, args.flyingsquid_python), "synthetic datasets (benches/make_synthetic_sets.py)")
     if args.stress > 0:
-        directory = os.path.join(ROOT, "bench-data", f"stress_{args.stress}")
-        if not os.path.exists(directory):
-            subprocess.check_call([args.snorkel_python, os.path.join(HERE, "make_synthetic_sets.py"), directory,
-                                   str(args.stress), "--stress"])
-        print()
-        sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
+        sets = generated_sets(args.snorkel_python, "stress", args.stress, "--stress")
         summary(accuracy(sets, args.snorkel_python, args.flyingsquid_python),
                 "stress regimes (make_synthetic_sets.py --stress)")
     if args.small > 0:
-        directory = os.path.join(ROOT, "bench-data", f"small_{args.small}")
-        if not os.path.exists(directory):
-            subprocess.check_call([args.snorkel_python, os.path.join(HERE, "make_synthetic_sets.py"), directory,
-                                   str(args.small), "--small"])
-        print()
-        sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
+        sets = generated_sets(args.snorkel_python, "small", args.small, "--small")
         results = accuracy(sets, args.snorkel_python, args.flyingsquid_python)
         summary(results, "small training sets (make_synthetic_sets.py --small)")
         for train in (100, 300, 1000):

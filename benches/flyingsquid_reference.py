@@ -19,19 +19,11 @@ import sys
 
 import numpy as np
 from flyingsquid.label_model import LabelModel
-from sklearn.metrics import accuracy_score, f1_score
+
+from wrench_scores import load, print_scores
 
 # Random tie-breaks, as Snorkel's `tie_break_policy="random"` (its own generator, fixed seed).
 TIE_SEED = 123
-
-
-def load(path):
-    with open(path) as handle:
-        rows = json.load(handle)
-    ids = list(rows)
-    L = np.array([rows[i]["weak_labels"] for i in ids])
-    y = np.array([rows[i]["label"] for i in ids])
-    return L, y
 
 
 def signed(L, positive):
@@ -63,13 +55,7 @@ def main():
     # Among the classes within 1e-9 of the row's largest probability, one at random.
     ties = proba >= proba.max(axis=1, keepdims=True) - 1e-9
     predicted = np.array([rng.choice(np.flatnonzero(row)) for row in ties])
-    covered = (L_test != -1).any(axis=1)
-    name = os.path.basename(directory.rstrip("/"))
-    for rows, mask in [("all", np.ones(len(y_test), bool)), ("covered", covered)]:
-        keep = mask & (y_test >= 0)
-        accuracy = accuracy_score(y_test[keep], predicted[keep])
-        macro_f1 = f1_score(y_test[keep], predicted[keep], average="macro")
-        print(f"{name} flyingsquid {rows} accuracy {accuracy:.4f} macro-F1 {macro_f1:.4f}")
+    print_scores(directory, "flyingsquid", predicted, L_test, y_test)
 
 
 if __name__ == "__main__":

@@ -15,16 +15,8 @@ import sys
 import numpy as np
 import torch
 from snorkel.labeling.model import LabelModel, MajorityLabelVoter
-from sklearn.metrics import accuracy_score, f1_score
 
-
-def load(path):
-    with open(path) as handle:
-        rows = json.load(handle)
-    ids = list(rows)
-    L = np.array([rows[i]["weak_labels"] for i in ids])
-    y = np.array([rows[i]["label"] for i in ids])
-    return L, y
+from wrench_scores import load, print_scores
 
 
 def main():
@@ -38,14 +30,8 @@ def main():
     model.fit(L_train, n_epochs=500, lr=0.01, seed=123, progress_bar=False)
     proba = model.predict_proba(L_test)
     np.savetxt(out, proba, delimiter=",", fmt="%.17g")
-    covered = (L_test != -1).any(axis=1)
     for name, labeler in [("snorkel", model), ("majority", MajorityLabelVoter(cardinality=k))]:
-        predicted = labeler.predict(L_test, tie_break_policy="random")
-        for rows, mask in [("all", np.ones(len(y_test), bool)), ("covered", covered)]:
-            keep = mask & (y_test >= 0)
-            accuracy = accuracy_score(y_test[keep], predicted[keep])
-            macro_f1 = f1_score(y_test[keep], predicted[keep], average="macro")
-            print(f"{os.path.basename(directory.rstrip('/'))} {name} {rows} accuracy {accuracy:.4f} macro-F1 {macro_f1:.4f}")
+        print_scores(directory, name, labeler.predict(L_test, tie_break_policy="random"), L_test, y_test)
 
 
 if __name__ == "__main__":

@@ -865,26 +865,40 @@ mod tests {
         assert!((60..140).contains(&ones), "{ones} of 200");
     }
 
-    #[test]
-    fn lfs_below_chance_are_reported_and_those_at_chance_are_not() {
-        let matrix = LabelMatrix::new(
-            array![[0, 1, -1], [1, 1, -1], [0, 0, -1]],
-            vec!["a".into(), "b".into(), "silent".into()],
-            vec!["x".into(), "y".into()],
-        )
-        .unwrap();
+    /// The vote warnings of a model of `accuracy` per LF and class balance `balance` over the
+    /// matrix `votes` (LFs named a, b, ...; classes x, y).
+    fn vote_warnings(
+        votes: ndarray::Array2<i8>,
+        balance: Vec<f64>,
+        accuracy: Vec<Option<f64>>,
+    ) -> Vec<String> {
+        let names = ["a", "b", "silent"][..votes.ncols()]
+            .iter()
+            .map(|name| name.to_string())
+            .collect();
+        let matrix = LabelMatrix::new(votes, names, vec!["x".into(), "y".into()]).unwrap();
         let stats = PatternCounts::from_matrix(&matrix);
         let mut model = FittedModel::unnamed(
             Parameters::Majority,
-            vec![0.5, 0.5],
-            vec![Some(0.4), Some(0.5 - 1e-9), None],
+            balance,
+            accuracy,
             Diagnostics::default(),
         );
         model.lfs = matrix.lf_names().to_vec();
         model.classes = matrix.classes().to_vec();
         add_vote_warnings(&stats, &mut model);
+        model.diagnostics.warnings
+    }
+
+    #[test]
+    fn lfs_below_chance_are_reported_and_those_at_chance_are_not() {
+        let warnings = vote_warnings(
+            array![[0, 1, -1], [1, 1, -1], [0, 0, -1]],
+            vec![0.5, 0.5],
+            vec![Some(0.4), Some(0.5 - 1e-9), None],
+        );
         assert_eq!(
-            model.diagnostics.warnings,
+            warnings,
             [
                 "LF `a` is estimated worse than random (0.400 < 0.500, its accuracy were its votes unrelated to the class); check its logic or its label",
                 "LF `silent` never votes; it carries no information",
@@ -898,24 +912,13 @@ mod tests {
     /// rare class may be right less than half the time and still carry information).
     #[test]
     fn chance_follows_the_class_balance() {
-        let matrix = LabelMatrix::new(
+        let warnings = vote_warnings(
             array![[0, 1], [1, 1], [0, -1]],
-            vec!["a".into(), "b".into()],
-            vec!["x".into(), "y".into()],
-        )
-        .unwrap();
-        let stats = PatternCounts::from_matrix(&matrix);
-        let mut model = FittedModel::unnamed(
-            Parameters::Majority,
             vec![0.8, 0.2],
             vec![Some(0.55), Some(0.3)],
-            Diagnostics::default(),
         );
-        model.lfs = matrix.lf_names().to_vec();
-        model.classes = matrix.classes().to_vec();
-        add_vote_warnings(&stats, &mut model);
         assert_eq!(
-            model.diagnostics.warnings,
+            warnings,
             [
                 "LF `a` is estimated worse than random (0.550 < 0.600, its accuracy were its votes unrelated to the class); check its logic or its label"
             ]

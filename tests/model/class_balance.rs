@@ -3,7 +3,7 @@
 //! true classes.
 
 use labelgen::matrix::LabelMatrix;
-use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, fit};
+use labelgen::model::{BalanceTest, ClassBalance, FitOptions, FittedModel, ModelKind, fit};
 use labelgen::stats::PatternCounts;
 
 use crate::synthetic::{imbalanced_binary, synthetic};
@@ -23,6 +23,17 @@ fn fit_with(matrix: &LabelMatrix, class_balance: ClassBalance, l2: f64) -> Fitte
         String::new(),
     )
     .unwrap()
+}
+
+/// The default (`auto`) fit of `matrix` and the balance test it ran.
+fn auto_fit(matrix: &LabelMatrix) -> (FittedModel, BalanceTest) {
+    let model = fit_with(matrix, ClassBalance::Auto, 10.0);
+    let test = model
+        .diagnostics
+        .balance_test
+        .clone()
+        .expect("two classes are tested");
+    (model, test)
 }
 
 /// Share of rows some LF voted on whose most probable class is the true one.
@@ -47,12 +58,7 @@ fn covered_accuracy(model: &FittedModel, matrix: &LabelMatrix, truth: &[usize]) 
 #[test]
 fn an_imbalanced_binary_task_gets_an_estimated_balance() {
     let (matrix, truth) = imbalanced_binary(20_000, 10, 0.1, 3);
-    let auto = fit_with(&matrix, ClassBalance::Auto, 10.0);
-    let test = auto
-        .diagnostics
-        .balance_test
-        .clone()
-        .expect("two classes are tested");
+    let (auto, test) = auto_fit(&matrix);
     assert_eq!(test.chosen, "estimated");
     assert!(test.statistic > test.critical, "{test:?}");
     assert!((test.critical - 10.8276).abs() < 1e-4);
@@ -95,12 +101,7 @@ fn an_imbalanced_binary_task_gets_an_estimated_balance() {
 #[test]
 fn a_balanced_binary_task_keeps_a_uniform_balance() {
     let (matrix, _) = imbalanced_binary(20_000, 10, 0.5, 5);
-    let auto = fit_with(&matrix, ClassBalance::Auto, 10.0);
-    let test = auto
-        .diagnostics
-        .balance_test
-        .clone()
-        .expect("two classes are tested");
+    let (auto, test) = auto_fit(&matrix);
     assert_eq!(test.chosen, "uniform");
     assert!(test.statistic <= test.critical, "{test:?}");
     let uniform = fit_with(&matrix, ClassBalance::Uniform, 10.0);

@@ -1,0 +1,30 @@
+"""Shared by the reference scripts: load a WRENCH split, and print accuracy / macro-F1 of hard
+labels over all rows and over the rows some LF covered, in one line format
+(`DATASET MODEL all|covered accuracy A macro-F1 F`) that compare_models.py reads."""
+import json
+import os
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+
+
+def load(path):
+    """The votes (rows x LFs, -1 = abstain) and gold labels of a WRENCH split file."""
+    with open(path) as handle:
+        rows = json.load(handle)
+    ids = list(rows)
+    L = np.array([rows[i]["weak_labels"] for i in ids])
+    y = np.array([rows[i]["label"] for i in ids])
+    return L, y
+
+
+def print_scores(directory, model, predicted, L_test, y_test):
+    """Accuracy and macro-F1 of `predicted` over all rows and over covered rows, rows whose
+    gold label is unknown (-1) left out."""
+    covered = (L_test != -1).any(axis=1)
+    name = os.path.basename(directory.rstrip("/"))
+    for rows, mask in [("all", np.ones(len(y_test), bool)), ("covered", covered)]:
+        keep = mask & (y_test >= 0)
+        accuracy = accuracy_score(y_test[keep], predicted[keep])
+        macro_f1 = f1_score(y_test[keep], predicted[keep], average="macro")
+        print(f"{name} {model} {rows} accuracy {accuracy:.4f} macro-F1 {macro_f1:.4f}")
