@@ -147,7 +147,7 @@ fn describe(model: &FittedModel, coverage: &[f64], patterns: usize) -> String {
     let diagnostics = &model.diagnostics;
     let _ = writeln!(text, "class balance: {}", balance.join(", "));
     if let Some(test) = &diagnostics.balance_test {
-        let verdict = if test.chosen == "estimated" {
+        let verdict = if test.estimates() {
             "rejects a uniform balance: estimated"
         } else {
             "keeps it uniform"

@@ -1241,29 +1241,25 @@ fn norm(vector: &[f64]) -> f64 {
 /// expensive passes over every pattern are few. The answer is still the optimum over all of
 /// them, only reached sooner.
 pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, FitError> {
-    if options.class_balance != ClassBalance::Auto {
-        return fit_sampling_above(stats, options, SAMPLE_PATTERNS);
-    }
-    let with = |class_balance: ClassBalance, l2: f64| FitOptions {
+    let (class_balance, test) = match options.class_balance {
+        ClassBalance::Auto if stats.cardinality() == 2 => {
+            let test = balance_test(stats, options)?;
+            let chosen = if test.estimates() {
+                ClassBalance::Estimated
+            } else {
+                ClassBalance::Uniform
+            };
+            (chosen, Some(test))
+        }
+        ClassBalance::Auto => (ClassBalance::Uniform, None),
+        _ => return fit_sampling_above(stats, options, SAMPLE_PATTERNS),
+    };
+    let resolved = FitOptions {
         class_balance,
-        l2,
         ..options.clone()
     };
-    if stats.cardinality() != 2 {
-        return fit_sampling_above(
-            stats,
-            &with(ClassBalance::Uniform, options.l2),
-            SAMPLE_PATTERNS,
-        );
-    }
-    let test = balance_test(stats, options)?;
-    let chosen = if test.chosen == "estimated" {
-        ClassBalance::Estimated
-    } else {
-        ClassBalance::Uniform
-    };
-    let mut model = fit_sampling_above(stats, &with(chosen, options.l2), SAMPLE_PATTERNS)?;
-    model.diagnostics.balance_test = Some(test);
+    let mut model = fit_sampling_above(stats, &resolved, SAMPLE_PATTERNS)?;
+    model.diagnostics.balance_test = test;
     Ok(model)
 }
 
@@ -1274,27 +1270,18 @@ const CHI_SQUARED_1_AT_0_001: f64 = 10.827_566_170_662_733;
 /// both fitted by maximum likelihood (`l2 = 0`), the statistic is `2 n (objective_uniform -
 /// objective_free)`, since each objective is the negative mean log-likelihood over the `n` rows.
 fn balance_test(stats: &PatternCounts, options: &FitOptions) -> Result<BalanceTest, FitError> {
-    let maximum_likelihood = |class_balance: ClassBalance| FitOptions {
-        class_balance,
-        l2: 0.0,
-        ..options.clone()
+    let maximum_likelihood = |class_balance: ClassBalance| {
+        let options = FitOptions {
+            class_balance,
+            l2: 0.0,
+            ..options.clone()
+        };
+        fit_sampling_above(stats, &options, SAMPLE_PATTERNS)
     };
     // Two independent fits, side by side (each alone leaves a core idle in its M-steps).
     let (uniform, free) = rayon::join(
-        || {
-            fit_sampling_above(
-                stats,
-                &maximum_likelihood(ClassBalance::Uniform),
-                SAMPLE_PATTERNS,
-            )
-        },
-        || {
-            fit_sampling_above(
-                stats,
-                &maximum_likelihood(ClassBalance::Estimated),
-                SAMPLE_PATTERNS,
-            )
-        },
+        || maximum_likelihood(ClassBalance::Uniform),
+        || maximum_likelihood(ClassBalance::Estimated),
     );
     let (uniform, free) = (uniform?, free?);
     let n = stats.n_rows() as f64;
@@ -1435,22 +1422,19 @@ mod tests {
             l2: 0.0,
             ..FitOptions::default()
         };
-        let model = fit(&stats, &options).unwrap();
+        let model = super::super::fit(
+            super::super::ModelKind::Generative,
+            &stats,
+            matrix.lf_names(),
+            matrix.classes(),
+            &options,
+            String::new(),
+        )
+        .unwrap();
         assert!(model.diagnostics.objective.is_finite());
-        let Parameters::Generative(parameters) = &model.parameters else {
-            panic!("a generative model")
-        };
-        let mut out = [0.0; 2];
-        for row in matrix.votes().rows() {
-            let votes: Vec<Vote> = row
-                .iter()
-                .enumerate()
-                .filter(|(_, vote)| **vote >= 0)
-                .map(|(lf, vote)| Vote::new(lf, *vote as u8))
-                .collect();
-            parameters.posterior(&votes, &mut out);
-            assert!(out.iter().all(|p| p.is_finite() && *p >= 0.0), "{out:?}");
-            assert!((out.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{out:?}");
+        for row in model.predict_proba(&matrix).rows() {
+            assert!(row.iter().all(|p| p.is_finite() && *p >= 0.0), "{row:?}");
+            assert!((row.sum() - 1.0).abs() < 1e-9, "{row:?}");
         }
     }
 

@@ -198,6 +198,13 @@ pub struct BalanceTest {
     pub chosen: String,
 }
 
+impl BalanceTest {
+    /// Whether the test rejected a uniform balance, so the balance was estimated.
+    pub fn estimates(&self) -> bool {
+        self.chosen == "estimated"
+    }
+}
+
 /// Errors fitting a model.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
