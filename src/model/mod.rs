@@ -66,6 +66,10 @@ impl std::str::FromStr for ClassBalance {
             "auto" => Ok(ClassBalance::Auto),
             "uniform" => Ok(ClassBalance::Uniform),
             "estimated" => Ok(ClassBalance::Estimated),
+            word if !word.contains(',') && word.trim().parse::<f64>().is_err() => Err(format!(
+                "`{word}` is not a class balance: give auto, uniform, estimated or one number per \
+                 class (for example 0.7,0.3)"
+            )),
             numbers => numbers
                 .split(',')
                 .map(|number| {
@@ -761,6 +765,11 @@ mod tests {
         assert_eq!(parsed("estimated"), Ok(ClassBalance::Estimated));
         assert_eq!(parsed(" 0.7, 0.3"), Ok(ClassBalance::Given(vec![0.7, 0.3])));
         assert_eq!(parsed("0.5,x"), Err("`x` is not a number".to_owned()));
+        assert_eq!(parsed("auto"), Ok(ClassBalance::Auto));
+        assert_eq!(
+            parsed("balanced"),
+            Err("`balanced` is not a class balance: give auto, uniform, estimated or one number per class (for example 0.7,0.3)".to_owned())
+        );
     }
 
     #[test]
