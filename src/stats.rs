@@ -343,14 +343,30 @@ impl PatternCounts {
                 right_classes: other.cardinality,
             });
         }
-        let mut all: Vec<(Vec<i8>, u64)> = self
+        let all = self
             .dense_patterns()
             .chain(other.dense_patterns())
             .collect();
+        Ok(PatternCounts::from_dense(self.n_lfs, self.cardinality, all))
+    }
+
+    /// The statistics of the matrix made of the columns `lfs` alone (in that order): the
+    /// patterns that differ only in the other columns merge. For a model fitted on some of the
+    /// LFs, without a second pass over the rows.
+    pub fn restricted(&self, lfs: &[usize]) -> PatternCounts {
+        let projected = self
+            .dense_patterns()
+            .map(|(row, count)| (lfs.iter().map(|lf| row[*lf]).collect(), count))
+            .collect();
+        PatternCounts::from_dense(lfs.len(), self.cardinality, projected)
+    }
+
+    /// Statistics of dense rows with counts, equal rows merged, in the canonical order.
+    fn from_dense(n_lfs: usize, cardinality: usize, mut all: Vec<(Vec<i8>, u64)>) -> Self {
         all.sort_unstable_by(|left, right| {
             (row_hash(&left.0), &left.0).cmp(&(row_hash(&right.0), &right.0))
         });
-        let mut result = PatternCounts::empty(self.n_lfs, self.cardinality);
+        let mut result = PatternCounts::empty(n_lfs, cardinality);
         let mut index = 0;
         while index < all.len() {
             let mut count = all[index].1;
@@ -361,7 +377,7 @@ impl PatternCounts {
             result.push_dense(&all[index].0, count);
             index += 1;
         }
-        Ok(result)
+        result
     }
 
     fn dense_patterns(&self) -> impl Iterator<Item = (Vec<i8>, u64)> + '_ {

@@ -21,6 +21,8 @@ pub enum ModelArg {
     DawidSkene,
     /// Snorkel 0.10's LabelModel (matrix completion, SGD for --max-iterations epochs).
     Snorkel,
+    /// The Hyper Label Model (Wu et al., ICLR 2023): a pre-trained graph network, one pass.
+    Hyper,
 }
 
 /// Arguments of `labelgen fit`.
@@ -35,9 +37,9 @@ pub struct FitArguments {
     /// The label model.
     #[arg(long, value_enum, default_value = "generative")]
     model: ModelArg,
-    /// `auto` (uniform unless, with two classes, a likelihood-ratio test of the votes rejects it
-    /// at 0.1 %; then estimated), `uniform`, `estimated`, or one number per class (for example
-    /// `0.7,0.3`).
+    /// `auto` (uniform unless a likelihood-ratio test on the LFs that vote two classes or more
+    /// rejects it at 0.1 %; then theirs), `uniform`, `estimated`, or one number per class (for
+    /// example `0.7,0.3`).
     #[arg(long, default_value = "auto", value_parser = str::parse::<ClassBalance>)]
     class_balance: ClassBalance,
     /// Take the class balance from gold labels, FILE:COLUMN (a labelled dev set, for example
@@ -89,6 +91,7 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         ModelArg::Generative => ModelKind::Generative,
         ModelArg::DawidSkene => ModelKind::DawidSkene,
         ModelArg::Snorkel => ModelKind::Snorkel,
+        ModelArg::Hyper => ModelKind::Hyper,
     };
     // The fit needs only the counts, and leaves a core idle in its single-threaded steps (the
     // M-steps): hash the matrix and count its coverage there meanwhile, then free it.
@@ -147,17 +150,26 @@ fn describe(model: &FittedModel, coverage: &[f64], patterns: usize) -> String {
     let diagnostics = &model.diagnostics;
     let _ = writeln!(text, "class balance: {}", balance.join(", "));
     if let Some(test) = &diagnostics.balance_test {
-        let verdict = if test.estimates() {
-            "rejects a uniform balance: estimated"
+        if test.lfs == 0 {
+            let _ = writeln!(
+                text,
+                "class balance test: no LF votes two classes or more, so the votes cannot \
+                 identify a balance: uniform"
+            );
         } else {
-            "keeps it uniform"
-        };
-        let _ = writeln!(
-            text,
-            "class balance test: 2 x log-likelihood gain of a free balance {:.1} (critical {:.2} \
-             at 0.1 %) {verdict}",
-            test.statistic, test.critical
-        );
+            let verdict = if test.estimates() {
+                "rejects a uniform balance: estimated"
+            } else {
+                "keeps it uniform"
+            };
+            let _ = writeln!(
+                text,
+                "class balance test (the {} LFs voting two classes or more, {} rows): 2 x \
+                 log-likelihood gain of a free balance {:.1} (critical {:.2} at 0.1 %, {} df) \
+                 {verdict}",
+                test.lfs, test.rows, test.statistic, test.critical, test.degrees
+            );
+        }
     }
     let _ = writeln!(
         text,

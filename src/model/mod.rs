@@ -6,8 +6,10 @@
 //! ([`FittedModel`]) is a different type from the options that produced it; it computes
 //! `P(Y | votes)` for any row, and is saved as versioned JSON.
 
+mod chi_squared;
 pub mod dawid_skene;
 pub mod generative;
+pub mod hyper;
 pub mod majority;
 mod saved;
 pub mod snorkel;
@@ -34,6 +36,8 @@ pub enum ModelKind {
     DawidSkene,
     /// Snorkel 0.10's matrix-completion model, fitted as Snorkel fits it.
     Snorkel,
+    /// The Hyper Label Model (a pre-trained graph network; see [`hyper`]).
+    Hyper,
 }
 
 /// How the class balance `P(Y)` is set.
@@ -44,9 +48,9 @@ pub enum ModelKind {
 /// balanced, a uniform prior tilts every conflict toward the rare class.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum ClassBalance {
-    /// Uniform, unless a likelihood-ratio test rejects it; then estimated. The test exists for
-    /// two classes only (see [`generative`]'s module documentation); with more, and for the
-    /// models other than the generative one, this is [`ClassBalance::Uniform`].
+    /// Uniform, unless a likelihood-ratio test on the LFs that vote two classes or more rejects
+    /// it; then theirs (see [`generative`]'s module documentation). For the models other than
+    /// the generative one, this is [`ClassBalance::Uniform`].
     #[default]
     Auto,
     /// Learned with the other parameters (a prior pulls it toward uniform).
@@ -187,25 +191,50 @@ pub struct Diagnostics {
     pub balance_test: Option<BalanceTest>,
 }
 
-/// The test behind [`ClassBalance::Auto`]: twice the log-likelihood gained by a free class
-/// balance over a uniform one, both fitted by maximum likelihood (no prior), against the 0.1 %
-/// critical value of a chi-squared with one degree of freedom.
+/// The test behind [`ClassBalance::Auto`] (see [`generative`]): twice the log-likelihood a free
+/// class balance gains over a uniform one in the model of the LFs that vote two classes or more,
+/// both fitted by maximum likelihood, against the chi-squared critical value of `k - 1` degrees
+/// of freedom at 0.1 %.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BalanceTest {
-    /// `2 (ln L_free - ln L_uniform)`.
+    /// `2 (ln L_free - ln L_uniform)` (0 when no LF votes two classes).
     pub statistic: f64,
     /// The critical value it was compared with.
     pub critical: f64,
-    /// The free fit's class balance (maximum likelihood).
+    /// Its degrees of freedom, `k - 1`.
+    #[serde(default = "one")]
+    pub degrees: usize,
+    /// How many LFs the test's model had: those that vote two classes or more.
+    #[serde(default)]
+    pub lfs: usize,
+    /// How many rows it was fitted on (an evenly spaced sample of the distinct vote patterns
+    /// when there are many).
+    #[serde(default)]
+    pub rows: u64,
+    /// The free fit's class balance (maximum likelihood); uniform when there was no fit.
     pub free_balance: Vec<f64>,
-    /// `estimated` when the statistic exceeds the critical value, else `uniform`.
-    pub chosen: String,
+    /// What the test decided.
+    pub chosen: BalanceChoice,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The class balance the test chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BalanceChoice {
+    /// Every class equally likely: the votes do not identify another balance.
+    Uniform,
+    /// The free fit's balance.
+    Estimated,
 }
 
 impl BalanceTest {
     /// Whether the test rejected a uniform balance, so the balance was estimated.
     pub fn estimates(&self) -> bool {
-        self.chosen == "estimated"
+        self.chosen == BalanceChoice::Estimated
     }
 }
 
@@ -236,6 +265,8 @@ pub enum Parameters {
     DawidSkene(dawid_skene::DawidSkeneParameters),
     /// See [`snorkel`].
     Snorkel(snorkel::SnorkelParameters),
+    /// See [`hyper`].
+    Hyper(hyper::HyperParameters),
 }
 
 /// A fitted label model: classes, LFs, class balance, parameters and estimated LF accuracies.
@@ -345,6 +376,9 @@ impl FittedModel {
             Parameters::Snorkel(parameters) => {
                 Parameters::Snorkel(parameters.with_class_balance(balance.clone()))
             }
+            Parameters::Hyper(parameters) => {
+                Parameters::Hyper(parameters.with_class_balance(balance.clone()))
+            }
         };
         let mut fit_options = self.fit_options.clone();
         if let Some(recorded) = &mut fit_options {
@@ -389,6 +423,7 @@ impl FittedModel {
             Parameters::Generative(_) => ModelKind::Generative,
             Parameters::DawidSkene(_) => ModelKind::DawidSkene,
             Parameters::Snorkel(_) => ModelKind::Snorkel,
+            Parameters::Hyper(_) => ModelKind::Hyper,
         }
     }
 
@@ -399,6 +434,7 @@ impl FittedModel {
             Parameters::Generative(parameters) => parameters.posterior(votes, out),
             Parameters::DawidSkene(parameters) => parameters.posterior(votes, out),
             Parameters::Snorkel(parameters) => parameters.posterior(votes, out),
+            Parameters::Hyper(parameters) => parameters.posterior(votes, out),
         }
     }
 
@@ -581,6 +617,7 @@ pub fn fit(
         ModelKind::Generative => generative::fit(stats, options)?,
         ModelKind::DawidSkene => dawid_skene::fit(stats, options)?,
         ModelKind::Snorkel => snorkel::fit(stats, options)?,
+        ModelKind::Hyper => hyper::fit(stats, options)?,
     };
     model.lfs = lfs.to_vec();
     model.classes = classes.to_vec();

@@ -218,6 +218,7 @@ fn model_kind(name: &str) -> ModelKind {
         "majority" => ModelKind::Majority,
         "dawid-skene" => ModelKind::DawidSkene,
         "snorkel" => ModelKind::Snorkel,
+        "hyper" => ModelKind::Hyper,
         _ => ModelKind::Generative,
     }
 }

@@ -1,12 +1,14 @@
-//! The default class balance (`auto`): uniform unless, with two classes, a likelihood-ratio test
-//! rejects it. Checked against separate fits of the same model and against the generator's
-//! true classes.
+//! The default class balance (`auto`): uniform unless a likelihood-ratio test on the LFs that
+//! vote two classes or more rejects it; then theirs. Checked against separate fits of the same
+//! model and against the generator's true classes.
 
 use labelgen::matrix::LabelMatrix;
-use labelgen::model::{BalanceTest, ClassBalance, FitOptions, FittedModel, ModelKind, fit};
+use labelgen::model::{
+    BalanceChoice, BalanceTest, ClassBalance, FitOptions, FittedModel, ModelKind, fit,
+};
 use labelgen::stats::PatternCounts;
 
-use crate::synthetic::{imbalanced_binary, synthetic};
+use crate::synthetic::{crowd_binary, imbalanced_binary, side_by_side, synthetic};
 
 fn fit_with(matrix: &LabelMatrix, class_balance: ClassBalance, l2: f64) -> FittedModel {
     let options = FitOptions {
@@ -32,7 +34,7 @@ fn auto_fit(matrix: &LabelMatrix) -> (FittedModel, BalanceTest) {
         .diagnostics
         .balance_test
         .clone()
-        .expect("two classes are tested");
+        .expect("the default fit records its balance test");
     (model, test)
 }
 
@@ -51,15 +53,16 @@ fn covered_accuracy(model: &FittedModel, matrix: &LabelMatrix, truth: &[usize]) 
     right as f64 / total as f64
 }
 
-/// 10 % positive rows: the test rejects a uniform balance; its statistic is twice the
-/// log-likelihood gap of the two maximum-likelihood fits (each objective is a negative mean
-/// log-likelihood); the model is then the `estimated` fit; the maximum-likelihood balance is the
-/// generator's, and the labels are right more often than a uniform balance's.
+/// Crowd workers voting both classes, 10 % positive rows: the test rejects a uniform balance;
+/// its statistic is twice the log-likelihood gap of the two maximum-likelihood fits (each
+/// objective is a negative mean log-likelihood); the free balance is the generator's, the model
+/// is the fit with that balance given, and its labels beat a uniform balance's.
 #[test]
-fn an_imbalanced_binary_task_gets_an_estimated_balance() {
-    let (matrix, truth) = imbalanced_binary(20_000, 10, 0.1, 3);
+fn workers_voting_both_classes_identify_an_imbalanced_balance() {
+    let (matrix, truth) = crowd_binary(20_000, 12, 0.1, 3);
     let (auto, test) = auto_fit(&matrix);
-    assert_eq!(test.chosen, "estimated");
+    assert_eq!(test.chosen, BalanceChoice::Estimated);
+    assert_eq!((test.lfs, test.rows, test.degrees), (12, 20_000, 1));
     assert!(test.statistic > test.critical, "{test:?}");
     assert!((test.critical - 10.8276).abs() < 1e-4);
 
@@ -67,27 +70,21 @@ fn an_imbalanced_binary_task_gets_an_estimated_balance() {
     let free = fit_with(&matrix, ClassBalance::Estimated, 0.0);
     let by_hand = 2.0 * 20_000.0 * (uniform.diagnostics.objective - free.diagnostics.objective);
     assert!(
-        (test.statistic - by_hand).abs() < 1e-9 * by_hand,
+        (test.statistic - by_hand).abs() < 1e-6 * by_hand,
         "{} vs {by_hand}",
         test.statistic
     );
-    assert_eq!(test.free_balance, free.class_balance);
-
-    let estimated = fit_with(&matrix, ClassBalance::Estimated, 10.0);
-    assert_eq!(auto.class_balance, estimated.class_balance);
-    assert_eq!(auto.parameters, estimated.parameters);
-    // The maximum-likelihood balance recovers the generator's (the model holds here); the
-    // fitted one lies between it and uniform, shrunk by the prior.
     let share = truth.iter().filter(|class| **class == 1).count() as f64 / truth.len() as f64;
     assert!(
         (test.free_balance[1] - share).abs() < 0.01,
         "{test:?} vs {share}"
     );
-    let positive = auto.class_balance[1];
-    assert!(
-        positive > test.free_balance[1] && positive < 0.5,
-        "{positive} vs {test:?}"
+    let given = fit_with(
+        &matrix,
+        ClassBalance::Given(test.free_balance.clone()),
+        10.0,
     );
+    assert_eq!(auto.parameters, given.parameters);
 
     let uniform_default = fit_with(&matrix, ClassBalance::Uniform, 10.0);
     let (with_test, without) = (
@@ -97,24 +94,54 @@ fn an_imbalanced_binary_task_gets_an_estimated_balance() {
     assert!(with_test > without + 0.02, "{with_test} vs {without}");
 }
 
+/// LFs that each vote one class cannot move the balance, however imbalanced the rows: there is
+/// no test fit, the balance is uniform, and the model is the uniform fit.
+#[test]
+fn lfs_voting_one_class_keep_a_uniform_balance() {
+    let (matrix, _) = imbalanced_binary(20_000, 10, 0.1, 3);
+    let (auto, test) = auto_fit(&matrix);
+    assert_eq!(test.chosen, BalanceChoice::Uniform);
+    assert_eq!((test.lfs, test.rows, test.statistic), (0, 0, 0.0));
+    let uniform = fit_with(&matrix, ClassBalance::Uniform, 10.0);
+    assert_eq!(auto.class_balance, [0.5, 0.5]);
+    assert_eq!(auto.parameters, uniform.parameters);
+}
+
+/// With both kinds of LF, the test fits the multi-class LFs alone: its statistic is that of
+/// the matrix of their columns.
+#[test]
+fn the_test_reads_only_the_lfs_voting_several_classes() {
+    let (workers, _) = crowd_binary(10_000, 6, 0.15, 11);
+    let (keywords, _) = imbalanced_binary(10_000, 4, 0.5, 12);
+    let both = side_by_side(&workers, &keywords);
+    let (_, test) = auto_fit(&both);
+    let (_, alone) = auto_fit(&workers);
+    assert_eq!(test.lfs, 6);
+    assert_eq!(test.statistic, alone.statistic);
+    assert_eq!(test.free_balance, alone.free_balance);
+}
+
 /// Balanced rows: the test keeps the balance uniform, and the model is the uniform fit.
 #[test]
-fn a_balanced_binary_task_keeps_a_uniform_balance() {
-    let (matrix, _) = imbalanced_binary(20_000, 10, 0.5, 5);
+fn a_balanced_task_keeps_a_uniform_balance() {
+    let (matrix, _) = crowd_binary(20_000, 10, 0.5, 5);
     let (auto, test) = auto_fit(&matrix);
-    assert_eq!(test.chosen, "uniform");
+    assert_eq!(test.chosen, BalanceChoice::Uniform);
     assert!(test.statistic <= test.critical, "{test:?}");
     let uniform = fit_with(&matrix, ClassBalance::Uniform, 10.0);
     assert_eq!(auto.class_balance, [0.5, 0.5]);
     assert_eq!(auto.parameters, uniform.parameters);
 }
 
-/// With more than two classes there is no test: the balance is uniform.
+/// Three balanced classes: the test has two degrees of freedom (critical value 13.8155, the
+/// 0.999 quantile of chi-squared with 2 degrees: -2 ln 0.001) and keeps the balance uniform.
 #[test]
-fn more_than_two_classes_keep_a_uniform_balance() {
+fn three_balanced_classes_keep_a_uniform_balance() {
     let (matrix, _) = synthetic(5_000, 8, 3, 9);
-    let auto = fit_with(&matrix, ClassBalance::Auto, 10.0);
-    assert!(auto.diagnostics.balance_test.is_none());
+    let (auto, test) = auto_fit(&matrix);
+    assert_eq!(test.degrees, 2);
+    assert!((test.critical - 13.815_510_557_964_274).abs() < 1e-9);
+    assert_eq!(test.chosen, BalanceChoice::Uniform, "{test:?}");
     let uniform = fit_with(&matrix, ClassBalance::Uniform, 10.0);
     assert_eq!(auto.parameters, uniform.parameters);
     assert_eq!(auto.class_balance, [1.0 / 3.0; 3]);

@@ -7,10 +7,10 @@ use labelgen::stats::PatternCounts;
 use ndarray::Array2;
 
 /// SplitMix64: a small, well-known seeded generator.
-struct Generator(u64);
+pub struct Generator(pub u64);
 
 impl Generator {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -18,11 +18,11 @@ impl Generator {
         z ^ (z >> 31)
     }
 
-    fn uniform(&mut self) -> f64 {
+    pub fn uniform(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn below(&mut self, bound: usize) -> usize {
+    pub fn below(&mut self, bound: usize) -> usize {
         (self.uniform() * bound as f64) as usize
     }
 }
@@ -96,4 +96,46 @@ pub fn fit_generative(matrix: &LabelMatrix, stats: &PatternCounts) -> FittedMode
         String::new(),
     )
     .unwrap()
+}
+
+/// A binary matrix like crowd work: `n` rows whose true class is 1 with probability
+/// `positive`, and `m` workers that each see a row with probability 0.3 and then vote both
+/// classes, right with their own sensitivity (class 1) and specificity (class 0), drawn in
+/// 0.65-0.95. Returns the matrix and the true classes.
+pub fn crowd_binary(n: usize, m: usize, positive: f64, seed: u64) -> (LabelMatrix, Vec<usize>) {
+    let mut random = Generator(seed);
+    let right: Vec<[f64; 2]> = (0..m)
+        .map(|_| [0.65 + 0.3 * random.uniform(), 0.65 + 0.3 * random.uniform()])
+        .collect();
+    let mut votes = Array2::from_elem((n, m), -1i8);
+    let mut truth = Vec::with_capacity(n);
+    for row in 0..n {
+        let class = usize::from(random.uniform() < positive);
+        truth.push(class);
+        for lf in 0..m {
+            if random.uniform() < 0.3 {
+                let vote = if random.uniform() < right[lf][class] {
+                    class
+                } else {
+                    1 - class
+                };
+                votes[[row, lf]] = vote as i8;
+            }
+        }
+    }
+    let names = (0..m).map(|lf| format!("worker{lf}")).collect();
+    let classes = vec!["0".to_owned(), "1".to_owned()];
+    (LabelMatrix::new(votes, names, classes).unwrap(), truth)
+}
+
+/// `matrix` with the columns of `other` appended (same rows and classes).
+pub fn side_by_side(matrix: &LabelMatrix, other: &LabelMatrix) -> LabelMatrix {
+    let votes = ndarray::concatenate(
+        ndarray::Axis(1),
+        &[matrix.votes().view(), other.votes().view()],
+    )
+    .unwrap();
+    let mut names = matrix.lf_names().to_vec();
+    names.extend(other.lf_names().iter().map(|name| format!("{name}_b")));
+    LabelMatrix::new(votes, names, matrix.classes().to_vec()).unwrap()
 }
