@@ -1,31 +1,34 @@
 #!/usr/bin/env python3
-"""Label models against Snorkel 0.10.0, in one run on one machine.
+"""Label models against their peers, in one run on one machine.
 
-1. Accuracy: for each WRENCH dataset given (fit on train, score on test, random tie-break),
-   labelgen's models (`labelgen fit` + `labelgen score`) and Snorkel's LabelModel and
-   MajorityLabelVoter (benches/snorkel_reference.py), accuracy and macro-F1 over all rows and
-   over the rows some LF covered (and the default model told the gold class balance of the
-   valid split, else of the train split, as a user with a labelled dev set would pass it);
-   then each model's mean over the datasets and the default's
-   margin over the better of majority vote and Snorkel's LabelModel. With `--flyingsquid-python PY`,
-   FlyingSquid's LabelModel (benches/flyingsquid_reference.py) is scored beside them. `--synthetic SEEDS` does
-   the same on SEEDS datasets of each scenario of benches/make_synthetic_sets.py (imbalanced,
-   dependent and multi-class tasks: a stand-in for datasets we do not have); `--small SEEDS`
-   on its `--small` sets (few training rows, up to 20 classes), overall and per training size;
-   `--stress SEEDS` on its `--stress` regimes (rare positives, weak LFs, many classes).
+1. Accuracy: for each WRENCH dataset (by default every set in ../shared/data; fit on train,
+   score on test, or on valid when there is no test split; random tie-break), every labelgen
+   model (`labelgen fit --model M` + `labelgen score`) and the peers of issue 17's table:
+   Snorkel 0.10's MajorityLabelVoter and LabelModel (snorkel_reference.py), Dawid-Skene as
+   WRENCH 1.1.1 fits it (wrench_dawid_skene.py) and the Hyper Label Model from PyPI hyperlm
+   0.0.5 (hyperlm_reference.py), accuracy and macro-F1 over all rows and over the rows some
+   LF covered, and each labelgen model's LF accuracy error (mean |estimated - measured on the
+   test split's gold| over LFs with at least 10 votes there). Then the means, the best peer
+   per dataset, the default's margin over the best single peer, every dataset on which it falls
+   more than 2 points below majority vote, and its LF accuracy error per dataset. With
+   `--flyingsquid-python PY`, FlyingSquid's LabelModel (flyingsquid_reference.py) is scored
+   too. `--synthetic SEEDS`, `--small SEEDS` and `--stress SEEDS` do the same on the sets of
+   benches/make_synthetic_sets.py (scenarios, small training sets, stress regimes).
 2. Speed and memory: on a synthetic N x M matrix with K classes (benches/make_matrix.py),
    `labelgen fit` + `labelgen label` (processes, Parquet in and out) against Snorkel's
    `fit` + `predict_proba` (benches/snorkel_fit.py: in memory, one torch thread), wall time
    (labelgen: median of 5 runs; Snorkel: the faster of 2) and peak resident memory; and, on
-   the default 1M x 50 x 4, labelgen's count + fit + predict_proba in memory (`cargo bench --bench label_model`) against Snorkel's in-memory
-   fit + predict_proba, in the same run.
+   the default 1M x 50 x 4, labelgen's count + fit + predict_proba in memory (`cargo bench
+   --bench label_model`) against Snorkel's in-memory fit + predict_proba, in the same run.
 
-Usage: benches/compare_models.py --snorkel-python PY [--flyingsquid-python PY] [--datasets DIR ...] [--synthetic SEEDS]
-       [--small SEEDS] [--stress SEEDS] [--rows N (0: no speed run)] [--lfs M] [--classes K] [--epochs E]
-Needs a release build (`cargo build --release`) and a Python with snorkel==0.10.0 (see
-TOOLCHAIN notes: torch==1.13.1, numpy<2, pandas<3, pyarrow==19.0.1, scikit-learn==1.5.2); FlyingSquid
-wants its own (flyingsquid==0.0.0a0, pgmpy==0.1.12, numpy<2, networkx<3, scipy<1.12, pandas<2.2,
-scikit-learn).
+Usage: PY benches/compare_models.py --snorkel-python PY [--flyingsquid-python PY] [--datasets DIR ...]
+       [--synthetic SEEDS] [--small SEEDS] [--stress SEEDS] [--rows N (0: no speed run)] [--lfs M]
+       [--classes K] [--epochs E]
+Run it with a Python that has NumPy and scikit-learn (the Snorkel venv's will do). Needs a release
+build (`cargo build --release`) and a Python with snorkel==0.10.0 and hyperlm==0.0.5 (see
+TOOLCHAIN notes: torch==1.13.1, numpy<2, pandas<3, pyarrow==19.0.1, scikit-learn==1.5.2);
+FlyingSquid wants its own (flyingsquid==0.0.0a0, pgmpy==0.1.12, numpy<2, networkx<3, scipy<1.12,
+pandas<2.2, scikit-learn).
 """
 import argparse
 import json
@@ -36,19 +39,22 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wrench_scores import load, test_split  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LABELGEN = os.path.join(ROOT, "target", "release", "labelgen")
-MODELS = ["majority", "generative", "dawid-skene", "snorkel"]
+MODELS = ["generative", "majority", "dawid-skene", "snorkel", "hyper"]
+DEFAULT = "labelgen generative"
 # labelgen's processes take about a second: the median of several runs steadies the figure.
 LABELGEN_RUNS = 5
 SNORKEL_MODEL, SNORKEL_MAJORITY = "Snorkel LabelModel", "Snorkel MajorityLabelVoter"
+WRENCH_DS, HYPERLM = "Dawid-Skene (WRENCH's)", "Hyper Label Model (hyperlm)"
 FLYINGSQUID = "FlyingSquid LabelModel"
-GIVEN_BALANCE = "labelgen generative, gold class balance"
-# The default model fitted as is, its labels given the gold balance (`score --class-balance-from`).
-LABEL_BALANCE = "labelgen generative, gold class balance at labelling"
-
-
+# The peers of the issue's table: the default must beat the best of them, and never fall far
+# below majority vote.
+PEERS = [SNORKEL_MAJORITY, SNORKEL_MODEL, WRENCH_DS, HYPERLM]
 def run(command):
     """Wall seconds and stdout of one command."""
     started = time.perf_counter()
@@ -80,92 +86,115 @@ def repeated(command, times):
     return statistics.median(seconds for seconds, _ in runs), max(memory for _, memory in runs)
 
 
+def peer_scores(python, script, directory, name):
+    """(all accuracy, all macro-F1, covered accuracy, covered macro-F1) of peer `name` as
+    printed by `script` (wrench_scores.py's format)."""
+    _, output = run([python, os.path.join(HERE, script), directory])
+    figures = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 7 and parts[1] == name:
+            figures[parts[2]] = (float(parts[4]), float(parts[6]))
+    return figures["all"] + figures["covered"]
+
+
 def accuracy(datasets, snorkel_python, flyingsquid_python=None):
-    """Print every model's scores on each dataset (FlyingSquid's too when its Python is given);
-    return {(dataset, model): (all accuracy, all macro-F1, covered accuracy, covered macro-F1)}."""
-    results = {}
-    print("| dataset | model | all: accuracy | all: macro-F1 | covered: accuracy | covered: macro-F1 |")
-    print("|---|---|---|---|---|---|")
+    """Score every labelgen model and every peer on each dataset (fit on train, score on test,
+    or valid when there is no test split; random tie-break); print them, with each labelgen
+    model's LF accuracy error. Return ({(dataset, model): (all accuracy, all macro-F1, covered
+    accuracy, covered macro-F1)}, {(dataset, model): LF accuracy error})."""
+    results, errors = {}, {}
+    print("| dataset | model | all: accuracy | all: macro-F1 | covered: accuracy | covered: macro-F1 | LF accuracy error |")
+    print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as work:
         for directory in datasets:
             name = os.path.basename(directory.rstrip("/"))
             for model in MODELS:
-                results[(name, f"labelgen {model}")] = labelgen_scores(directory, work, ["--model", model])
-            # The default model told the class balance of labelled rows (the valid split's, else
-            # the train split's gold labels), as a user with a dev set would.
-            results[(name, GIVEN_BALANCE)] = labelgen_scores(
-                directory, work, ["--class-balance-from", gold_balance(directory)])
-            results[(name, LABEL_BALANCE)] = labelgen_scores(
-                directory, work, [], ["--class-balance-from", gold_balance(directory)])
-            _, output = run([snorkel_python, os.path.join(HERE, "snorkel_reference.py"), directory, os.path.join(work, "proba.csv")])
+                key = (name, f"labelgen {model}")
+                results[key], errors[key] = labelgen_scores(directory, work, ["--model", model])
+            _, output = run([snorkel_python, os.path.join(HERE, "snorkel_reference.py"), directory,
+                             os.path.join(work, "proba.csv")])
             snorkel = {}
             for line in output.splitlines():
                 parts = line.split()
                 snorkel[(parts[1], parts[2])] = (float(parts[4]), float(parts[6]))
             for model, label in [("snorkel", SNORKEL_MODEL), ("majority", SNORKEL_MAJORITY)]:
                 results[(name, label)] = snorkel[(model, "all")] + snorkel[(model, "covered")]
+            results[(name, WRENCH_DS)] = peer_scores(snorkel_python, "wrench_dawid_skene.py", directory,
+                                                     "wrench-dawid-skene")
+            results[(name, HYPERLM)] = peer_scores(snorkel_python, "hyperlm_reference.py", directory, "hyperlm")
             if flyingsquid_python:
-                _, output = run([flyingsquid_python, os.path.join(HERE, "flyingsquid_reference.py"), directory])
-                squid = {}
-                for line in output.splitlines():
-                    parts = line.split()
-                    if len(parts) == 7 and parts[1] == "flyingsquid":
-                        squid[parts[2]] = (float(parts[4]), float(parts[6]))
-                results[(name, FLYINGSQUID)] = squid["all"] + squid["covered"]
+                results[(name, FLYINGSQUID)] = peer_scores(flyingsquid_python, "flyingsquid_reference.py",
+                                                           directory, "flyingsquid")
             for (dataset, model), figures in results.items():
                 if dataset == name:
-                    print(f"| {name} | {model} | " + " | ".join(f"{figure:.4f}" for figure in figures) + " |")
-    return results
+                    error = errors.get((dataset, model))
+                    shown = "" if error is None else f"{error:.3f}"
+                    print(f"| {name} | {model} | " + " | ".join(f"{figure:.4f}" for figure in figures)
+                          + f" | {shown} |")
+    return results, errors
 
 
 def labelgen_scores(directory, work, fit_options, score_options=()):
     """`labelgen fit` on the train split with `fit_options`, then `score` on the test split
-    with `score_options`: (all accuracy, all macro-F1, covered accuracy, covered macro-F1),
-    random tie-break."""
+    with `score_options`: ((all accuracy, all macro-F1, covered accuracy, covered macro-F1),
+    random tie-break; the mean absolute error of the model's LF accuracies against the test
+    split's gold, over LFs with at least 10 votes there, or None when none has)."""
     path = os.path.join(work, "model.json")
+    test = test_split(directory)
     run([LABELGEN, "fit", os.path.join(directory, "train.json"), *fit_options, "-o", path])
-    _, report = run([LABELGEN, "score", path, os.path.join(directory, "test.json"), "--json", *score_options])
+    _, report = run([LABELGEN, "score", path, test, "--json", *score_options])
     scores = json.loads(report)[1]
     assert scores["tie_break"] == "random"
-    return (scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
-            scores["covered_rows"]["accuracy"], scores["covered_rows"]["macro_f1"])
+    with open(path) as handle:
+        estimated = json.load(handle)["lf_accuracy"]
+    return ((scores["all_rows"]["accuracy"], scores["all_rows"]["macro_f1"],
+             scores["covered_rows"]["accuracy"], scores["covered_rows"]["macro_f1"]),
+            lf_accuracy_error(estimated, *load(test)))
 
 
-def gold_balance(directory):
-    """`--class-balance-from` the gold labels of the valid split (else the train split)."""
-    split = "valid.json" if os.path.exists(os.path.join(directory, "valid.json")) else "train.json"
-    return os.path.join(directory, split) + ":label"
+def lf_accuracy_error(estimated, L, gold):
+    """Mean |estimated - measured| LF accuracy, measured on gold over LFs with >= 10 votes."""
+    gaps = []
+    for lf, estimate in enumerate(estimated):
+        voted = (L[:, lf] != -1) & (gold >= 0)
+        if estimate is not None and voted.sum() >= 10:
+            gaps.append(abs(estimate - (L[voted, lf] == gold[voted]).mean()))
+    return statistics.mean(gaps) if gaps else None
 
 
-def summary(results, title):
-    """Mean covered-row scores of each model over the datasets, and the default's margin over
-    the better of majority vote and Snorkel's LabelModel (per dataset, and of their means)."""
+def summary(results, errors, title):
+    """The issue's table (mean covered accuracy / macro-F1 of the default, every labelgen model
+    and the peers, and of the best peer per dataset), the default's margins, whether it ever
+    falls more than 2 points below majority vote, and its LF accuracy error."""
     datasets = sorted({dataset for dataset, _ in results})
-    models = [f"labelgen {model}" for model in MODELS] + [GIVEN_BALANCE, LABEL_BALANCE, SNORKEL_MODEL, SNORKEL_MAJORITY]
+    models = [f"labelgen {model}" for model in MODELS] + PEERS
     if (datasets[0], FLYINGSQUID) in results:
         models.append(FLYINGSQUID)
-    print(f"\n{title}: mean over {len(datasets)} datasets, covered rows\n")
-    print("| model | accuracy | macro-F1 |")
-    print("|---|---|---|")
-    means = {}
+    mean = lambda model, index: statistics.mean(results[(dataset, model)][index] for dataset in datasets)
+    best = lambda dataset, index: max(results[(dataset, peer)][index] for peer in PEERS)
+    print(f"\n{title}: mean over {len(datasets)} datasets\n")
+    print("| model | all rows: accuracy | covered: accuracy | covered: macro-F1 | LF accuracy error |")
+    print("|---|---|---|---|---|")
     for model in models:
-        means[model] = [statistics.mean(results[(dataset, model)][index] for dataset in datasets) for index in (2, 3)]
-        print(f"| {model} | {means[model][0]:.4f} | {means[model][1]:.4f} |")
-    # Majority vote as either tool computes it (they differ on ties), and Snorkel's model.
-    baselines = ["labelgen majority", SNORKEL_MAJORITY, SNORKEL_MODEL]
-    for index, figure in [(0, "accuracy"), (1, "macro-F1")]:
-        per_dataset = statistics.mean(
-            results[(dataset, "labelgen generative")][2 + index]
-            - max(results[(dataset, baseline)][2 + index] for baseline in baselines)
-            for dataset in datasets)
-        of_means = means["labelgen generative"][index] - max(means[baseline][index] for baseline in baselines)
-        worst = min(
-            (results[(dataset, "labelgen generative")][2 + index]
-             - max(results[(dataset, baseline)][2 + index] for baseline in baselines), dataset)
-            for dataset in datasets)
-        print(f"default - the best of majority vote and Snorkel LabelModel, covered {figure}: "
-              f"{100 * of_means:+.1f} points on the means, {100 * per_dataset:+.1f} on average per dataset, "
-              f"worst {100 * worst[0]:+.1f} ({worst[1]})")
+        gaps = [errors[(dataset, model)] for dataset in datasets if errors.get((dataset, model)) is not None]
+        error = f"{statistics.mean(gaps):.3f}" if gaps else ""
+        print(f"| {model} | {mean(model, 0):.4f} | {mean(model, 2):.4f} | {mean(model, 3):.4f} | {error} |")
+    best_means = [statistics.mean(best(dataset, index) for dataset in datasets) for index in (2, 3)]
+    print(f"| best of the peers per dataset | | {best_means[0]:.4f} | {best_means[1]:.4f} | |")
+    for index, figure in [(2, "accuracy"), (3, "macro-F1")]:
+        single = max(PEERS, key=lambda peer: mean(peer, index))
+        print(f"default - best single peer ({single}), covered {figure}: "
+              f"{100 * (mean(DEFAULT, index) - mean(single, index)):+.1f} points")
+    for index, rows in [(2, "covered"), (0, "all-row")]:
+        gaps = sorted((results[(dataset, DEFAULT)][index] - results[(dataset, SNORKEL_MAJORITY)][index], dataset)
+                      for dataset in datasets)
+        below = [f"{dataset} {100 * gap:+.1f}" for gap, dataset in gaps if gap < -0.02]
+        print(f"default - majority vote, {rows} accuracy: worst {100 * gaps[0][0]:+.1f} ({gaps[0][1]}); "
+              f"more than 2 points below on {len(below)} of {len(datasets)}" + (f": {', '.join(below)}" if below else ""))
+    per_set = [f"{dataset} {errors[(dataset, DEFAULT)]:.3f}" for dataset in datasets
+               if errors.get((dataset, DEFAULT)) is not None]
+    print("default's LF accuracy error per dataset: " + ", ".join(per_set))
 
 
 def speed(snorkel_python, rows, lfs, classes, epochs):
@@ -231,7 +260,10 @@ def main():
     parser.add_argument("--snorkel-python", required=True)
     parser.add_argument("--flyingsquid-python", default=None,
                         help="also score FlyingSquid's LabelModel (benches/flyingsquid_reference.py) with this Python")
-    parser.add_argument("--datasets", nargs="*", default=[])
+    shared = os.path.join(ROOT, "..", "shared", "data")
+    parser.add_argument("--datasets", nargs="*", default=sorted(
+        os.path.join(shared, name) for name in os.listdir(shared)
+        if os.path.exists(os.path.join(shared, name, "train.json"))) if os.path.isdir(shared) else [])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--lfs", type=int, default=50)
     parser.add_argument("--classes", type=int, default=4)
@@ -245,21 +277,21 @@ def main():
                         help="also score make_synthetic_sets.py --stress: SEEDS datasets per regime")
     args = parser.parse_args()
     if args.datasets:
-        summary(accuracy(args.datasets, args.snorkel_python, args.flyingsquid_python), "WRENCH datasets")
+        summary(*accuracy(args.datasets, args.snorkel_python, args.flyingsquid_python), "WRENCH datasets")
     if args.synthetic > 0:
         sets = generated_sets(args.snorkel_python, "synthetic", args.synthetic)
-        summary(accuracy(sets, args.snorkel_python, args.flyingsquid_python), "synthetic datasets (benches/make_synthetic_sets.py)")
+        summary(*accuracy(sets, args.snorkel_python, args.flyingsquid_python), "synthetic datasets (benches/make_synthetic_sets.py)")
     if args.stress > 0:
         sets = generated_sets(args.snorkel_python, "stress", args.stress, "--stress")
-        summary(accuracy(sets, args.snorkel_python, args.flyingsquid_python),
+        summary(*accuracy(sets, args.snorkel_python, args.flyingsquid_python),
                 "stress regimes (make_synthetic_sets.py --stress)")
     if args.small > 0:
         sets = generated_sets(args.snorkel_python, "small", args.small, "--small")
-        results = accuracy(sets, args.snorkel_python, args.flyingsquid_python)
-        summary(results, "small training sets (make_synthetic_sets.py --small)")
+        results, errors = accuracy(sets, args.snorkel_python, args.flyingsquid_python)
+        summary(results, errors, "small training sets (make_synthetic_sets.py --small)")
         for train in (100, 300, 1000):
             subset = {key: value for key, value in results.items() if f"_t{train}_" in key[0]}
-            summary(subset, f"small training sets, {train} training rows")
+            summary(subset, errors, f"small training sets, {train} training rows")
     if args.rows > 0:
         speed(args.snorkel_python, args.rows, args.lfs, args.classes, args.epochs)
 

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 from flyingsquid.label_model import LabelModel
 
-from wrench_scores import load, print_scores
+from wrench_scores import load, print_scores, test_split
 
 # Random tie-breaks, as Snorkel's `tie_break_policy="random"` (its own generator, fixed seed).
 TIE_SEED = 123
@@ -43,7 +43,7 @@ def main():
     with open(os.path.join(directory, "label.json")) as handle:
         k = len(json.load(handle))
     L_train, _ = load(os.path.join(directory, "train.json"))
-    L_test, y_test = load(os.path.join(directory, "test.json"))
+    L_test, y_test = load(test_split(directory))
     if k == 2:
         p = positive_probability(L_train, L_test, 1, 0.5)
         proba = np.stack([1 - p, p], axis=1)

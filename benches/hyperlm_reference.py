@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from hyperlm import HyperLabelModel
 
-from wrench_scores import load, print_scores
+from wrench_scores import load, print_scores, test_split
 
 
 def fixtures(out):
@@ -46,10 +46,7 @@ def peer(directory):
     torch.set_num_threads(1)
     with open(os.path.join(directory, "label.json")) as handle:
         k = len(json.load(handle))
-    test = os.path.join(directory, "test.json")
-    if not os.path.exists(test):
-        test = os.path.join(directory, "valid.json")
-    votes, gold = load(test)
+    votes, gold = load(test_split(directory))
     proba = HyperLabelModel(device="cpu").infer(votes, return_probs=True)
     # hyperlm counts classes from the largest vote and drops trailing all-abstain rows: pad.
     full = np.full((len(votes), k), 1.0 / k)

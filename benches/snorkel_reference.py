@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from snorkel.labeling.model import LabelModel, MajorityLabelVoter
 
-from wrench_scores import load, print_scores
+from wrench_scores import load, print_scores, test_split
 
 
 def main():
@@ -25,7 +25,7 @@ def main():
     with open(os.path.join(directory, "label.json")) as handle:
         k = len(json.load(handle))
     L_train, _ = load(os.path.join(directory, "train.json"))
-    L_test, y_test = load(os.path.join(directory, "test.json"))
+    L_test, y_test = load(test_split(directory))
     model = LabelModel(cardinality=k, verbose=False)
     model.fit(L_train, n_epochs=500, lr=0.01, seed=123, progress_bar=False)
     proba = model.predict_proba(L_test)

@@ -18,6 +18,13 @@ def load(path):
     return L, y
 
 
+def test_split(directory):
+    """The split a dataset is scored on: `test.json`, or `valid.json` when there is no test
+    split (tennis: its train split has no gold labels)."""
+    test = os.path.join(directory, "test.json")
+    return test if os.path.exists(test) else os.path.join(directory, "valid.json")
+
+
 def print_scores(directory, model, predicted, L_test, y_test):
     """Accuracy and macro-F1 of `predicted` over all rows and over covered rows, rows whose
     gold label is unknown (-1) left out."""
