@@ -118,6 +118,19 @@ pub enum MatrixError {
     /// Two classes carry one name.
     #[error("class `{0}` is named twice: class names must be unique")]
     DuplicateClass(String),
+    /// The matrix's LFs are not the ones asked for.
+    #[error(
+        "the matrix's LFs differ from the model's: missing [{}], not in the model [{}]; fit a model on \
+         a matrix of the same LFs",
+        missing.join(", "),
+        unknown.join(", ")
+    )]
+    OtherLfs {
+        /// LFs asked for that the matrix lacks.
+        missing: Vec<String>,
+        /// LFs of the matrix not asked for.
+        unknown: Vec<String>,
+    },
 }
 
 impl LabelMatrix {
@@ -204,6 +217,43 @@ impl LabelMatrix {
     pub fn with_provenance(mut self, provenance: Provenance) -> Self {
         self.provenance = Some(provenance);
         self
+    }
+
+    /// This matrix with its columns in the order of `lfs` (the same LFs, by name), row keys
+    /// kept; an error names the LFs missing from it and those not in `lfs`.
+    pub fn in_lf_order(self, lfs: &[String]) -> Result<LabelMatrix, MatrixError> {
+        if self.lf_names == lfs {
+            return Ok(self);
+        }
+        let missing: Vec<String> = lfs
+            .iter()
+            .filter(|lf| !self.lf_names.contains(lf))
+            .cloned()
+            .collect();
+        let unknown: Vec<String> = self
+            .lf_names
+            .iter()
+            .filter(|lf| !lfs.contains(lf))
+            .cloned()
+            .collect();
+        if !missing.is_empty() || !unknown.is_empty() || lfs.len() != self.lf_names.len() {
+            return Err(MatrixError::OtherLfs { missing, unknown });
+        }
+        let order: Vec<usize> = lfs
+            .iter()
+            .map(|lf| {
+                self.lf_names
+                    .iter()
+                    .position(|name| name == lf)
+                    .expect("checked above")
+            })
+            .collect();
+        let votes = self.votes.select(ndarray::Axis(1), &order);
+        let mut ordered = LabelMatrix::new(votes, lfs.to_vec(), self.classes.clone())?;
+        if let Some((name, keys)) = self.row_keys() {
+            ordered = ordered.with_row_keys(name.to_owned(), keys.clone())?;
+        }
+        Ok(ordered)
     }
 
     /// The votes, rows x LFs.

@@ -149,6 +149,9 @@ impl Vote {
     }
 }
 
+/// [`PatternCounts`]' mark of a pattern whose class is not known.
+const UNKNOWN_CLASS: u8 = u8::MAX;
+
 /// Distinct vote patterns of a label matrix with their counts.
 #[derive(Clone, Debug)]
 pub struct PatternCounts {
@@ -159,6 +162,9 @@ pub struct PatternCounts {
     offsets: Vec<usize>,
     votes: Vec<Vote>,
     counts: Vec<u64>,
+    /// Per pattern, its rows' known class (gold labels), or [`UNKNOWN_CLASS`]; empty when no
+    /// row's class is known (see [`PatternCounts::with_labelled`]).
+    known: Vec<u8>,
     n_rows: u64,
     /// [`PatternCounts::vote_counts`], computed on first use (every model asks for it).
     vote_counts: std::sync::OnceLock<Vec<Vec<u64>>>,
@@ -171,6 +177,7 @@ impl PartialEq for PatternCounts {
             && self.offsets == other.offsets
             && self.votes == other.votes
             && self.counts == other.counts
+            && self.known == other.known
     }
 }
 
@@ -302,6 +309,7 @@ impl PatternCounts {
             offsets: vec![0],
             votes: Vec::new(),
             counts: Vec::new(),
+            known: Vec::new(),
             n_rows: 0,
             vote_counts: std::sync::OnceLock::new(),
         }
@@ -324,13 +332,61 @@ impl PatternCounts {
     /// fit before the passes over every pattern).
     pub fn every_nth(&self, step: usize) -> PatternCounts {
         let mut sample = PatternCounts::empty(self.n_lfs, self.cardinality);
-        for pattern in (0..self.len()).step_by(step.max(1)) {
-            sample.votes.extend_from_slice(self.pattern(pattern));
-            sample.offsets.push(sample.votes.len());
-            sample.counts.push(self.counts[pattern]);
-            sample.n_rows += self.counts[pattern];
+        // Labelled rows are few and worth more than their number: the sample keeps them all.
+        let step = step.max(1);
+        for pattern in 0..self.len() {
+            if pattern % step == 0 || self.known_class(pattern).is_some() {
+                sample.votes.extend_from_slice(self.pattern(pattern));
+                sample.offsets.push(sample.votes.len());
+                sample.counts.push(self.counts[pattern]);
+                sample.n_rows += self.counts[pattern];
+                if !self.known.is_empty() {
+                    sample.known.push(self.known[pattern]);
+                }
+            }
         }
         sample
+    }
+
+    /// These statistics and, as more patterns, the rows of `labelled` whose class is known
+    /// (`classes[row]`, `-1` = unknown, those rows skipped): each distinct (votes, class) pair
+    /// with its count. Models that use known classes ([`PatternCounts::known_class`]) fit those
+    /// rows with their class observed; the others see them as more rows.
+    pub fn with_labelled(&self, labelled: &LabelMatrix, classes: &[i64]) -> PatternCounts {
+        let k = self.cardinality;
+        let mut result = self.clone();
+        result.known = vec![UNKNOWN_CLASS; result.counts.len()];
+        let mut rows: Vec<(Vec<i8>, u8)> = labelled
+            .votes()
+            .rows()
+            .into_iter()
+            .zip(classes)
+            .filter_map(|(row, class)| {
+                let class = u8::try_from(*class)
+                    .ok()
+                    .filter(|class| usize::from(*class) < k)?;
+                Some((row.to_vec(), class))
+            })
+            .collect();
+        rows.sort_unstable();
+        for group in rows.chunk_by(|left, right| left == right) {
+            result.push_dense(&group[0].0, group.len() as u64);
+            result.known.push(group[0].1);
+        }
+        result
+    }
+
+    /// The known class of pattern `pattern`'s rows (gold labels), if any.
+    pub fn known_class(&self, pattern: usize) -> Option<usize> {
+        self.known
+            .get(pattern)
+            .filter(|class| **class != UNKNOWN_CLASS)
+            .map(|class| usize::from(*class))
+    }
+
+    /// Whether some rows' class is known.
+    pub fn has_labelled(&self) -> bool {
+        self.known.iter().any(|class| *class != UNKNOWN_CLASS)
     }
 
     /// Add the counts of `other` (statistics of another shard of the same LFs and classes).
@@ -494,6 +550,38 @@ mod tests {
         let backward =
             PatternCounts::from_matrix(&matrix(array![[1, 1], [-1, 0], [1, 1], [0, -1]]));
         assert_eq!(forward, backward);
+    }
+
+    /// A restriction to some LFs merges the rows that differ only in the others: the same as
+    /// counting the matrix of those columns.
+    #[test]
+    fn a_restriction_counts_the_chosen_columns() {
+        let votes = array![[0, -1, 1], [0, 1, 1], [-1, 1, -1], [0, -1, 0]];
+        let whole = PatternCounts::from_matrix(&matrix(votes.clone()));
+        let columns = votes.select(ndarray::Axis(1), &[2, 0]);
+        let names = vec!["lf2".to_owned(), "lf0".to_owned()];
+        let alone = LabelMatrix::new(columns, names, vec!["a".into(), "b".into()]).unwrap();
+        assert_eq!(
+            whole.restricted(&[2, 0]),
+            PatternCounts::from_matrix(&alone)
+        );
+    }
+
+    /// Labelled rows become patterns of their own, by (votes, class), kept whole by a sample.
+    #[test]
+    fn labelled_rows_are_patterns_with_a_class() {
+        let stats = PatternCounts::from_matrix(&matrix(array![[0, -1], [1, 1], [0, -1]]));
+        let labelled = matrix(array![[0, -1], [0, -1], [0, -1], [1, 1]]);
+        let both = stats.with_labelled(&labelled, &[1, 1, -1, 0]);
+        assert_eq!((both.len(), both.n_rows()), (4, 6));
+        let known: Vec<(Option<usize>, u64)> = (0..both.len())
+            .map(|p| (both.known_class(p), both.count(p)))
+            .collect();
+        assert_eq!(known[2..], [(Some(1), 2), (Some(0), 1)]);
+        assert!(both.has_labelled() && !stats.has_labelled());
+        let sample = both.every_nth(10);
+        assert_eq!(sample.len(), 3, "pattern 0 and the two labelled ones");
+        assert_eq!(sample.known_class(2), Some(0));
     }
 
     #[test]

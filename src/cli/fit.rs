@@ -7,6 +7,8 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use labelgen::io::gold::read_gold;
 use labelgen::io::matrix_read::{ReadOptions, read_matrix};
+use labelgen::matrix::LabelMatrix;
+use labelgen::model::gold::{GoldRows, fit_with_gold};
 use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, fit, write_model};
 use labelgen::stats::PatternCounts;
 
@@ -62,6 +64,13 @@ pub struct FitArguments {
     /// Number of classes, for a matrix without labelgen metadata.
     #[arg(long)]
     cardinality: Option<usize>,
+    /// Labelled rows, FILE:COLUMN: votes of the same LFs with gold classes (a WRENCH split such
+    /// as `valid.json:label`, or a labelgen matrix and the column holding its rows' classes).
+    /// They choose the model by cross-validated accuracy among generative, majority,
+    /// dawid-skene, snorkel and hyper, set the class balance, and enter the generative model's
+    /// fit with their classes observed.
+    #[arg(long, value_name = "FILE:COLUMN", conflicts_with = "model")]
+    gold: Option<String>,
 }
 
 pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
@@ -95,8 +104,21 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     };
     // The fit needs only the counts, and leaves a core idle in its single-threaded steps (the
     // M-steps): hash the matrix and count its coverage there meanwhile, then free it.
+    let labelled = match &arguments.gold {
+        Some(spec) => Some(read_labelled(spec, &lfs, &classes)?),
+        None => None,
+    };
     let (fitted, (fingerprint, coverage)) = rayon::join(
-        || fit(kind, &stats, &lfs, &classes, &options, String::new()),
+        || match &labelled {
+            Some((votes, gold)) => {
+                let rows = GoldRows {
+                    matrix: votes,
+                    classes: gold,
+                };
+                fit_with_gold(&stats, rows, &lfs, &classes, &options, String::new())
+            }
+            None => fit(kind, &stats, &lfs, &classes, &options, String::new()),
+        },
         move || {
             let summary = (matrix.fingerprint(), matrix.lf_coverage());
             drop(matrix);
@@ -112,6 +134,49 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     write_model(&arguments.output, &model)?;
     print!("{}", describe(&model, &coverage, stats.len()));
     Ok(())
+}
+
+/// The labelled rows of `--gold FILE:COLUMN`: FILE's votes in the training matrix's LF order,
+/// and its COLUMN's classes.
+fn read_labelled(
+    spec: &str,
+    lfs: &[String],
+    classes: &[String],
+) -> anyhow::Result<(LabelMatrix, Vec<i64>)> {
+    let file = spec
+        .rsplit_once(':')
+        .map(|(file, _)| file)
+        .filter(|file| !file.is_empty())
+        .with_context(|| {
+            format!("--gold takes FILE:COLUMN (for example `valid.json:label`), got `{spec}`")
+        })?;
+    let loaded = read_matrix(
+        std::path::Path::new(file),
+        &ReadOptions {
+            fallback_cardinality: Some(classes.len()),
+            ..ReadOptions::default()
+        },
+    )?;
+    if loaded.matrix.cardinality() != classes.len() {
+        anyhow::bail!(
+            "--gold `{file}` has {} classes, the training matrix {}",
+            loaded.matrix.cardinality(),
+            classes.len()
+        );
+    }
+    let votes = loaded
+        .matrix
+        .in_lf_order(lfs)
+        .with_context(|| format!("--gold `{file}` must hold votes of the training matrix's LFs"))?;
+    let gold = read_gold(spec, classes)?;
+    if gold.len() != votes.n_rows() {
+        anyhow::bail!(
+            "--gold `{spec}`: {} gold labels for {} rows of votes",
+            gold.len(),
+            votes.n_rows()
+        );
+    }
+    Ok((votes, gold))
 }
 
 /// The class balance of the gold labels FILE:COLUMN `spec` (`--class-balance-from`).
@@ -171,6 +236,21 @@ fn describe(model: &FittedModel, coverage: &[f64], patterns: usize) -> String {
             );
         }
     }
+    if let Some(selection) = &diagnostics.gold_selection {
+        let scores: Vec<String> = selection
+            .scores
+            .iter()
+            .map(|score| format!("{} {:.3}", model_name(score.model), score.accuracy))
+            .collect();
+        let _ = writeln!(
+            text,
+            "gold labels: {} rows, {}-fold cross-validated accuracy: {}; fitted: {}",
+            selection.rows,
+            selection.folds,
+            scores.join(", "),
+            model_name(selection.chosen)
+        );
+    }
     let _ = writeln!(
         text,
         "fit: {} distinct vote patterns, {} iterations, converged: {}, objective {:.6}",
@@ -180,4 +260,12 @@ fn describe(model: &FittedModel, coverage: &[f64], patterns: usize) -> String {
         let _ = writeln!(text, "warning: {warning}");
     }
     text
+}
+
+/// A model's name as `--model` takes it.
+fn model_name(kind: ModelKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{kind:?}"))
 }

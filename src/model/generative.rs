@@ -530,9 +530,18 @@ fn expectation_for<const K: usize>(
                         for value in r.iter_mut() {
                             *value *= scale;
                         }
-                        log_likelihood += count * (max + total.ln());
+                        log_likelihood += count
+                            * match stats.known_class(pattern) {
+                                // A labelled row's class is observed: its joint probability.
+                                Some(class) => logits[class],
+                                None => max + total.ln(),
+                            };
                     }
                     None => majority::posterior(votes, &mut r),
+                }
+                if let Some(class) = stats.known_class(pattern) {
+                    r = [0.0; K];
+                    r[class] = 1.0;
                 }
                 let weighted: [f64; K] = std::array::from_fn(|y| count * r[y]);
                 for y in 0..K {
@@ -576,9 +585,15 @@ fn expectation_dynamic(
                 match tables {
                     Some(tables) => {
                         tables.logits(votes, &mut r);
-                        expected.log_likelihood += count * normalise(&mut r);
+                        let joint = stats.known_class(pattern).map(|class| r[class]);
+                        let marginal = normalise(&mut r);
+                        expected.log_likelihood += count * joint.unwrap_or(marginal);
                     }
                     None => majority::posterior(votes, &mut r),
+                }
+                if let Some(class) = stats.known_class(pattern) {
+                    r.iter_mut().for_each(|p| *p = 0.0);
+                    r[class] = 1.0;
                 }
                 expected.record(votes, count, &r);
             }
@@ -1533,6 +1548,33 @@ mod tests {
         assert!((expected.log_likelihood - by_hand).abs() < 1e-12);
         let accuracy = parameters.lf_accuracy()[0].unwrap();
         assert!((accuracy - 0.75).abs() < 1e-12, "{accuracy}");
+    }
+
+    /// Labelled rows count with their class observed: with the parameters of the test above
+    /// (`c = [0.2, 0.6]`, uniform classes), a labelled voting row of class 0 adds ln(0.5 · 0.2)
+    /// and a labelled abstaining row of class 1 adds ln(0.5 · 0.4) to the log-likelihood, and
+    /// their posteriors are their classes.
+    #[test]
+    fn labelled_rows_count_with_their_class_observed() {
+        let parameters = GenerativeParameters::new(
+            vec![0.5, 0.5],
+            vec![vec![0.2, 0.6]],
+            vec![vec![vec![0.0, 1.0], vec![0.0, 1.0]]],
+            vec![vec![false, true]],
+        );
+        let classes = vec!["a".to_owned(), "b".to_owned()];
+        let unlabelled = LabelMatrix::new(array![[1], [-1]], vec!["lf".into()], classes.clone());
+        let labelled = LabelMatrix::new(array![[1], [-1], [1]], vec!["lf".into()], classes);
+        let stats = PatternCounts::from_matrix(&unlabelled.unwrap())
+            .with_labelled(&labelled.unwrap(), &[0, 1, -1]);
+        assert_eq!(stats.n_rows(), 4, "the row without a class is skipped");
+        let expected = expectation(&stats, Some(&parameters));
+        let by_hand = 0.4f64.ln() + 0.6f64.ln() + (0.5f64 * 0.2).ln() + (0.5f64 * 0.4).ln();
+        assert!((expected.log_likelihood - by_hand).abs() < 1e-12);
+        // Class counts: the unlabelled rows' posteriors (0.75 and 1/3 for class 1) plus one row
+        // of each class.
+        assert!((expected.class[1] - (0.75 + 1.0 / 3.0 + 1.0)).abs() < 1e-12);
+        assert!((expected.class[0] - (0.25 + 2.0 / 3.0 + 1.0)).abs() < 1e-12);
     }
 
     /// Without the prior (`l2 = 0`) the optimum of a tiny matrix lies at the edge of the

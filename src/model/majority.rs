@@ -49,7 +49,7 @@ pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, F
             converged: true,
             objective: 0.0,
             warnings: Vec::new(),
-            balance_test: None,
+            ..Diagnostics::default()
         },
         training_fingerprint: String::new(),
         fit_options: None,

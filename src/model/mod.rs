@@ -9,6 +9,7 @@
 mod chi_squared;
 pub mod dawid_skene;
 pub mod generative;
+pub mod gold;
 pub mod hyper;
 pub mod majority;
 mod saved;
@@ -189,6 +190,9 @@ pub struct Diagnostics {
     /// balance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance_test: Option<BalanceTest>,
+    /// With labelled rows (`fit --gold`), how they chose the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gold_selection: Option<gold::GoldSelection>,
 }
 
 /// The test behind [`ClassBalance::Auto`] (see [`generative`]): twice the log-likelihood a free
@@ -459,46 +463,29 @@ impl FittedModel {
         if matrix.lf_names() == self.lfs.as_slice() && matrix.classes() == self.classes.as_slice() {
             return Ok(matrix);
         }
-        let missing: Vec<&str> = self
-            .lfs
-            .iter()
-            .filter(|lf| !matrix.lf_names().contains(lf))
-            .map(String::as_str)
-            .collect();
-        let unknown: Vec<&str> = matrix
-            .lf_names()
-            .iter()
-            .filter(|lf| !self.lfs.contains(lf))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() || !unknown.is_empty() {
-            return Err(format!(
-                "the matrix's LFs differ from the model's: missing [{}], not in the model [{}]; fit a model on \
-                 a matrix of the same LFs",
-                missing.join(", "),
-                unknown.join(", ")
-            ));
+        if matrix.classes() == self.classes.as_slice() {
+            return matrix
+                .in_lf_order(&self.lfs)
+                .map_err(|error| error.to_string());
         }
-        let order: Vec<usize> = self
-            .lfs
-            .iter()
-            .map(|lf| {
-                matrix
-                    .lf_names()
-                    .iter()
-                    .position(|name| name == lf)
-                    .expect("checked above")
-            })
-            .collect();
-        let votes = matrix.votes().select(ndarray::Axis(1), &order);
-        let mut aligned = LabelMatrix::new(votes, self.lfs.clone(), self.classes.clone())
-            .map_err(|error| error.to_string())?;
-        if let Some((name, keys)) = matrix.row_keys() {
-            aligned = aligned
-                .with_row_keys(name.to_owned(), keys.clone())
-                .map_err(|error| error.to_string())?;
+        // A numbered matrix takes this model's class names along with its LF order.
+        let renamed = match matrix.row_keys() {
+            Some((name, keys)) => LabelMatrix::new(
+                matrix.votes().clone(),
+                matrix.lf_names().to_vec(),
+                self.classes.clone(),
+            )
+            .and_then(|renamed| renamed.with_row_keys(name.to_owned(), keys.clone())),
+            None => LabelMatrix::new(
+                matrix.votes().clone(),
+                matrix.lf_names().to_vec(),
+                self.classes.clone(),
+            ),
         }
-        Ok(aligned)
+        .map_err(|error| error.to_string())?;
+        renamed
+            .in_lf_order(&self.lfs)
+            .map_err(|error| error.to_string())
     }
 
     /// `P(Y | votes)` for every row of `matrix` (rows x classes), in parallel.
@@ -753,7 +740,7 @@ impl Diagnostics {
             converged,
             objective,
             warnings,
-            balance_test: None,
+            ..Diagnostics::default()
         }
     }
 }

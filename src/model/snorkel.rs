@@ -287,7 +287,7 @@ pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, F
             converged: true,
             objective: loss,
             warnings,
-            balance_test: None,
+            ..Diagnostics::default()
         },
         parameters: Parameters::Snorkel(SnorkelParameters {
             class_balance: p,

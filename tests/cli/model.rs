@@ -539,3 +539,61 @@ fn a_vote_for_a_class_never_voted_in_training_still_counts() {
     );
     assert_eq!(rows[1][2], "1");
 }
+
+/// `fit --gold`: the valid split's labelled rows choose the model by 5-fold cross-validated
+/// accuracy, set the class balance (add-one smoothed: youtube's valid split has 64 HAM and 56
+/// SPAM rows, so (64 + 1) / 122 and (56 + 1) / 122), and the model file records the choice;
+/// labelled rows of other LFs are refused, naming them.
+#[test]
+fn gold_rows_choose_the_model_and_set_the_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = format!("{}:label", youtube("valid"));
+    let out = fit_youtube(dir.path(), &["-o", "model.json", "--gold", &gold]);
+    assert!(
+        out.contains("gold labels: 120 rows, 5-fold cross-validated accuracy: generative "),
+        "{out}"
+    );
+    assert!(
+        out.contains("class balance: HAM 0.533, SPAM 0.467"),
+        "{out}"
+    );
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("model.json")).unwrap())
+            .unwrap();
+    let selection = &model["diagnostics"]["gold_selection"];
+    assert_eq!(selection["rows"], 120);
+    assert_eq!(selection["scores"].as_array().unwrap().len(), 5);
+    assert_eq!(model["kind"], selection["chosen"]);
+    let balance = model["class_balance"][0].as_f64().unwrap();
+    assert!((balance - 65.0 / 122.0).abs() < 1e-12, "{balance}");
+
+    // Labelled rows of another LF set: the 10 LF columns of a matrix with one renamed.
+    success(&labelgen(
+        dir.path(),
+        &[
+            "apply",
+            &youtube("valid"),
+            "--lfs",
+            youtube_toml().to_str().unwrap(),
+            "-o",
+            "valid.parquet",
+        ],
+    ));
+    let out = labelgen(
+        dir.path(),
+        &[
+            "fit",
+            &youtube("train"),
+            "-o",
+            "m2.json",
+            "--gold",
+            "valid.parquet:label",
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--gold `valid.parquet` must hold votes of the training matrix's LFs"),
+        "{stderr}"
+    );
+}

@@ -484,7 +484,7 @@ pub fn fit(stats: &PatternCounts, _options: &FitOptions) -> Result<FittedModel, 
         converged: true,
         objective: 0.0,
         warnings: Vec::new(),
-        balance_test: None,
+        ..Diagnostics::default()
     };
     Ok(FittedModel::unnamed(
         Parameters::Hyper(parameters),
