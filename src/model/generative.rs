@@ -1322,7 +1322,7 @@ pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, F
     if options.class_balance != ClassBalance::Auto {
         return fit_sampling_above(stats, options, SAMPLE_PATTERNS);
     }
-    let test = balance_test(stats, options)?;
+    let (test, start) = balance_test(stats, options)?;
     let class_balance = match test.chosen {
         BalanceChoice::Estimated => ClassBalance::Given(test.free_balance.clone()),
         BalanceChoice::Uniform => ClassBalance::Uniform,
@@ -1331,13 +1331,19 @@ pub fn fit(stats: &PatternCounts, options: &FitOptions) -> Result<FittedModel, F
         class_balance,
         ..options.clone()
     };
-    let mut model = fit_sampling_above(stats, &resolved, SAMPLE_PATTERNS)?;
+    let optimum = optimum_sampling_above(stats, &resolved, SAMPLE_PATTERNS, start.as_ref())?;
+    let mut model = model_of(optimum, &resolved);
     model.diagnostics.balance_test = Some(test);
     Ok(model)
 }
 
 /// The significance level of the class-balance test.
 const BALANCE_TEST_LEVEL: f64 = 0.001;
+/// The class-balance test fits at most this many distinct patterns (an evenly spaced sample
+/// above): a real imbalance gives a statistic in the hundreds long before, and the fit's cost
+/// stays close to a single fit's (on 1M x 50 x 4, 0.45 s of CPU against 0.39 without the test,
+/// where the whole [`SAMPLE_PATTERNS`] took 0.60).
+const TEST_PATTERNS: usize = 1 << 14;
 
 /// Decide the class balance from the LFs that vote two classes or more, alone.
 ///
@@ -1347,13 +1353,20 @@ const BALANCE_TEST_LEVEL: f64 = 0.001;
 /// through correlations that conditional independence does not model (LFs sharing keywords);
 /// letting them move the balance inverted it on real sets (see the module documentation). So
 /// the test fits the model of the multi-class LFs alone (statistics restricted to them, at
-/// most [`SAMPLE_PATTERNS`] distinct patterns, an evenly spaced sample above), by maximum
+/// most [`TEST_PATTERNS`] distinct patterns, an evenly spaced sample above), by maximum
 /// likelihood with a uniform and with a free balance, the free fit nested in the uniform one
 /// (it restarts from the uniform optimum should it end below it), and compares twice the
 /// log-likelihood gained with the chi-squared critical value of `k - 1` degrees of freedom at
 /// [`BALANCE_TEST_LEVEL`]. Above it the free fit's balance is the model's; without an LF
 /// voting two classes, or below it, the balance is uniform.
-fn balance_test(stats: &PatternCounts, options: &FitOptions) -> Result<BalanceTest, FitError> {
+///
+/// When the test's model is the whole model (every LF votes several classes), the optimum it
+/// chose, over the rows or an evenly spaced sample of them, is also returned: the fit starts
+/// there instead of fitting a sample of its own.
+fn balance_test(
+    stats: &PatternCounts,
+    options: &FitOptions,
+) -> Result<(BalanceTest, Option<GenerativeParameters>), FitError> {
     let k = stats.cardinality();
     let uniform = vec![1.0 / k as f64; k];
     let critical = chi_squared::critical_value(k - 1, BALANCE_TEST_LEVEL);
@@ -1374,7 +1387,7 @@ fn balance_test(stats: &PatternCounts, options: &FitOptions) -> Result<BalanceTe
         chosen: BalanceChoice::Uniform,
     };
     if voters.is_empty() {
-        return Ok(test);
+        return Ok((test, None));
     }
     let restricted;
     let voting = if voters.len() == stats.n_lfs() {
@@ -1384,8 +1397,8 @@ fn balance_test(stats: &PatternCounts, options: &FitOptions) -> Result<BalanceTe
         &restricted
     };
     let sample;
-    let voting = if voting.len() > SAMPLE_PATTERNS {
-        sample = voting.every_nth(voting.len().div_ceil(SAMPLE_PATTERNS));
+    let voting = if voting.len() > TEST_PATTERNS {
+        sample = voting.every_nth(voting.len().div_ceil(TEST_PATTERNS));
         &sample
     } else {
         voting
@@ -1398,7 +1411,10 @@ fn balance_test(stats: &PatternCounts, options: &FitOptions) -> Result<BalanceTe
         };
         fit_from(voting, &options, start)
     };
-    // Two independent fits, side by side (each alone leaves a core idle in its M-steps).
+    // Two independent fits, side by side (each alone leaves a core idle in its M-steps). The
+    // free one starts where the uniform one does, not from the uniform optimum: that optimum
+    // is distorted when the balance is not uniform, and a free fit started there can stall in
+    // a worse local optimum (measured on crowd sets: a balance of 0.70 instead of 0.88).
     let (uniform, free) = rayon::join(
         || maximum_likelihood(ClassBalance::Uniform, None),
         || maximum_likelihood(ClassBalance::Estimated, None),
@@ -1412,11 +1428,15 @@ fn balance_test(stats: &PatternCounts, options: &FitOptions) -> Result<BalanceTe
     }
     test.statistic = gain(&free).max(0.0);
     test.rows = voting.n_rows();
-    if test.statistic > critical {
+    let chosen = if test.statistic > critical {
         test.free_balance = free.parameters.class_balance.clone();
         test.chosen = BalanceChoice::Estimated;
-    }
-    Ok(test)
+        free
+    } else {
+        uniform
+    };
+    let whole = voters.len() == stats.n_lfs();
+    Ok((test, whole.then_some(chosen.parameters)))
 }
 
 /// [`fit`], starting from a sample's optimum above `sample_patterns` distinct patterns.
@@ -1426,6 +1446,11 @@ fn fit_sampling_above(
     sample_patterns: usize,
 ) -> Result<FittedModel, FitError> {
     let optimum = optimum_sampling_above(stats, options, sample_patterns, None)?;
+    Ok(model_of(optimum, options))
+}
+
+/// The fitted model at `optimum`.
+fn model_of(optimum: Optimum, options: &FitOptions) -> FittedModel {
     let diagnostics = Diagnostics::of_iterations(
         "the optimiser",
         optimum.iterations,
@@ -1435,12 +1460,12 @@ fn fit_sampling_above(
     );
     let parameters = optimum.parameters;
     let (class_balance, lf_accuracy) = (parameters.class_balance.clone(), parameters.lf_accuracy());
-    Ok(FittedModel::unnamed(
+    FittedModel::unnamed(
         Parameters::Generative(parameters),
         class_balance,
         lf_accuracy,
         diagnostics,
-    ))
+    )
 }
 
 /// The optimum of `stats` under `options`, from `start` (or majority vote's warm start).
