@@ -12,8 +12,10 @@
    per dataset, the default's margin over the best single peer, every dataset on which it falls
    more than 2 points below majority vote, and its LF accuracy error per dataset. With
    `--flyingsquid-python PY`, FlyingSquid's LabelModel (flyingsquid_reference.py) is scored
-   too. `--synthetic SEEDS`, `--small SEEDS` and `--stress SEEDS` do the same on the sets of
-   benches/make_synthetic_sets.py (scenarios, small training sets, stress regimes).
+   too. `--analogues` does the same on benches/make_analogue_sets.py's real-data stand-ins for the
+   regimes labelgen is scored on but does not have; `--synthetic SEEDS`, `--small SEEDS` and
+   `--stress SEEDS` on the sets of benches/make_synthetic_sets.py (scenarios, small training
+   sets, stress regimes).
 2. Speed and memory: on a synthetic N x M matrix with K classes (benches/make_matrix.py),
    `labelgen fit` + `labelgen label` (processes, Parquet in and out) against Snorkel's
    `fit` + `predict_proba` (benches/snorkel_fit.py: in memory, one torch thread), wall time
@@ -22,7 +24,7 @@
    --bench label_model`) against Snorkel's in-memory fit + predict_proba, in the same run.
 
 Usage: PY benches/compare_models.py --snorkel-python PY [--flyingsquid-python PY] [--datasets DIR ...]
-       [--synthetic SEEDS] [--small SEEDS] [--stress SEEDS] [--rows N (0: no speed run)] [--lfs M]
+       [--analogues] [--synthetic SEEDS] [--small SEEDS] [--stress SEEDS] [--rows N (0: no speed run)] [--lfs M]
        [--classes K] [--epochs E]
 Run it with a Python that has NumPy and scikit-learn (the Snorkel venv's will do). Needs a release
 build (`cargo build --release`) and a Python with snorkel==0.10.0 and hyperlm==0.0.5 (see
@@ -273,6 +275,8 @@ def main():
     parser.add_argument("--small", type=int, default=0, metavar="SEEDS",
                         help="also score make_synthetic_sets.py --small: SEEDS datasets per scenario and "
                              "training size (100, 300, 1000 rows)")
+    parser.add_argument("--analogues", action="store_true",
+                        help="also score benches/make_analogue_sets.py's real-data stand-ins for unseen regimes")
     parser.add_argument("--stress", type=int, default=0, metavar="SEEDS",
                         help="also score make_synthetic_sets.py --stress: SEEDS datasets per regime")
     args = parser.parse_args()
@@ -281,6 +285,13 @@ def main():
     if args.synthetic > 0:
         sets = generated_sets(args.snorkel_python, "synthetic", args.synthetic)
         summary(*accuracy(sets, args.snorkel_python, args.flyingsquid_python), "synthetic datasets (benches/make_synthetic_sets.py)")
+    if args.analogues:
+        directory = os.path.join(ROOT, "bench-data", "analogues")
+        if not os.path.exists(directory):
+            subprocess.check_call([sys.executable, os.path.join(HERE, "make_analogue_sets.py"), directory])
+        sets = [os.path.join(directory, name) for name in sorted(os.listdir(directory))]
+        summary(*accuracy(sets, args.snorkel_python, args.flyingsquid_python),
+                "real-data stand-ins for unseen regimes (make_analogue_sets.py)")
     if args.stress > 0:
         sets = generated_sets(args.snorkel_python, "stress", args.stress, "--stress")
         summary(*accuracy(sets, args.snorkel_python, args.flyingsquid_python),
