@@ -39,9 +39,9 @@ pub struct FitArguments {
     /// The label model.
     #[arg(long, value_enum, default_value = "generative")]
     model: ModelArg,
-    /// `auto` (uniform unless a likelihood-ratio test on the LFs that vote two classes or more
-    /// rejects it at 0.1 %; then theirs), `uniform`, `estimated`, or one number per class (for
-    /// example `0.7,0.3`).
+    /// `auto` (uniform unless, with two classes, a likelihood-ratio test on the LFs that vote
+    /// both rejects it at 0.1 %; then theirs), `uniform`, `estimated`, or one number per class
+    /// (for example `0.7,0.3`).
     #[arg(long, default_value = "auto", value_parser = str::parse::<ClassBalance>)]
     class_balance: ClassBalance,
     /// Take the class balance from gold labels, FILE:COLUMN (a labelled dev set, for example

@@ -49,9 +49,9 @@ pub enum ModelKind {
 /// balanced, a uniform prior tilts every conflict toward the rare class.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum ClassBalance {
-    /// Uniform, unless a likelihood-ratio test on the LFs that vote two classes or more rejects
-    /// it; then theirs (see [`generative`]'s module documentation). For the models other than
-    /// the generative one, this is [`ClassBalance::Uniform`].
+    /// Uniform, unless, with two classes, a likelihood-ratio test on the LFs that vote both
+    /// rejects it; then theirs (see [`generative`]'s module documentation). With more classes,
+    /// and for the models other than the generative one, this is [`ClassBalance::Uniform`].
     #[default]
     Auto,
     /// Learned with the other parameters (a prior pulls it toward uniform).

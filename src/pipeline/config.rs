@@ -106,7 +106,8 @@ pub struct LfsSection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelModelSection {
-    /// `generative`, `majority`, `dawid-skene`, `snorkel`, or `auto` (the best on dev gold).
+    /// `generative`, `majority`, `dawid-skene`, `snorkel`, `hyper`, or `auto` (the best on dev
+    /// gold).
     #[serde(default = "default_model")]
     pub model: String,
     /// L2 strength.
@@ -263,7 +264,14 @@ impl Project {
         };
         let settings: ProjectFile =
             toml::from_str(&text).map_err(|error| invalid(error.to_string().trim().to_owned()))?;
-        let models = ["auto", "generative", "majority", "dawid-skene", "snorkel"];
+        let models = [
+            "auto",
+            "generative",
+            "majority",
+            "dawid-skene",
+            "snorkel",
+            "hyper",
+        ];
         if !models.contains(&settings.label_model.model.as_str()) {
             return Err(invalid(format!(
                 "[label_model] model = \"{}\": expected one of {}",
