@@ -1,0 +1,415 @@
+//! Declarative LFs compiled together into one evaluator.
+//!
+//! Every LF's condition is a tree of `all` / `any` / `not` over leaf conditions ("atoms"). Equal
+//! atoms are shared by all LFs. Per source (a column, or a view of it through preprocessing
+//! steps), every keyword and token-lookup atom, and every regex atom that some LF always
+//! evaluates, is fused into one [`FusedMatcher`]: one pass over the value answers all of them,
+//! whatever the number of LFs. Other atoms (lengths, thresholds, whole-value lookups, regexes
+//! behind a short circuit) are tested on their own.
+//!
+//! Rows are evaluated one at a time, LFs in order, with short-circuit evaluation. Everything is
+//! computed lazily and at most once per row: a view when an atom reading it is first needed, a
+//! fused pass when one of its atoms is, an atom when an LF's evaluation reaches it. So a view or
+//! a regex behind `all = [cheap, expensive]` costs nothing on rows where `cheap` is false, and a
+//! simple LF costs what it did before composites existed.
+
+use std::collections::HashMap;
+
+use regex::{Regex, RegexBuilder};
+
+use super::declarative::{Condition, Definition, Leaf, Source, Test};
+use super::matcher::{FusedMatcher, Scratch, TextRule};
+use super::preprocess::Preprocessor;
+use super::simple::{Comparison, LengthUnit, ValueList, length_holds};
+use super::{Chunk, EvalError, Evaluator, VoteSink};
+use crate::io::table::{Column, ColumnType};
+
+/// A source of text: an input column, raw or through a preprocessor.
+struct View {
+    input: usize,
+    preprocessor: Option<Preprocessor>,
+}
+
+/// One fused pass: a matcher over one view and the atom of each of its rules.
+struct Pass {
+    view: usize,
+    matcher: FusedMatcher,
+    atoms: Vec<usize>,
+}
+
+/// A leaf condition, compiled.
+enum Atom {
+    /// Answered by a fused pass.
+    Fused(usize),
+    /// A regex tested on its own, when reached.
+    Regex(usize, Regex),
+    Length(usize, LengthUnit, Comparison, f64),
+    Threshold(usize, Comparison, f64),
+    Lookup(usize, ValueList),
+}
+
+enum Expr {
+    Atom(usize),
+    All(Vec<Expr>),
+    Any(Vec<Expr>),
+    Not(Box<Expr>),
+}
+
+struct CompiledLf {
+    expr: Expr,
+    class: i8,
+    /// The inputs it reads: it abstains when one of them is missing on a row.
+    inputs: Vec<usize>,
+}
+
+/// Every declarative LF of a run.
+pub(crate) struct Program {
+    inputs: Vec<(String, ColumnType)>,
+    views: Vec<View>,
+    passes: Vec<Pass>,
+    atoms: Vec<Atom>,
+    lfs: Vec<CompiledLf>,
+}
+
+/// An atom while compiling: text rules wait until every LF is seen to learn whether they are
+/// always evaluated (fused) or only sometimes (tested alone when reached).
+enum Draft<'a> {
+    Text(usize, &'a TextRule),
+    Ready(Atom),
+}
+
+struct Builder<'a> {
+    inputs: Vec<(String, ColumnType)>,
+    views: Vec<View>,
+    view_ids: HashMap<(usize, &'a Source), usize>,
+    drafts: Vec<Draft<'a>>,
+    atom_ids: HashMap<&'a str, usize>,
+    /// Atoms that some LF evaluates on every row.
+    always: Vec<bool>,
+}
+
+impl<'a> Builder<'a> {
+    fn input(&mut self, column: &str, column_type: ColumnType) -> usize {
+        let wanted = (column.to_owned(), column_type);
+        match self.inputs.iter().position(|known| *known == wanted) {
+            Some(index) => index,
+            None => {
+                self.inputs.push(wanted);
+                self.inputs.len() - 1
+            }
+        }
+    }
+
+    fn view(&mut self, source: &'a Source) -> usize {
+        let input = self.input(&source.column, ColumnType::Text);
+        if let Some(id) = self.view_ids.get(&(input, source)) {
+            return *id;
+        }
+        self.views.push(View {
+            input,
+            preprocessor: (!source.steps.is_empty()).then(|| Preprocessor {
+                steps: source.steps.clone(),
+            }),
+        });
+        self.view_ids.insert((input, source), self.views.len() - 1);
+        self.views.len() - 1
+    }
+
+    fn atom(&mut self, leaf: &'a Leaf) -> usize {
+        if let Some(id) = self.atom_ids.get(leaf.key.as_str()) {
+            return *id;
+        }
+        let draft = match &leaf.test {
+            Test::Text(rule) => Draft::Text(self.view(&leaf.source), rule),
+            Test::Length(unit, op, value) => {
+                Draft::Ready(Atom::Length(self.view(&leaf.source), *unit, *op, *value))
+            }
+            Test::LookupValue(list) => {
+                Draft::Ready(Atom::Lookup(self.view(&leaf.source), list.clone()))
+            }
+            Test::Threshold(op, value) => Draft::Ready(Atom::Threshold(
+                self.input(&leaf.source.column, ColumnType::Float),
+                *op,
+                *value,
+            )),
+        };
+        self.drafts.push(draft);
+        self.always.push(false);
+        self.atom_ids.insert(&leaf.key, self.drafts.len() - 1);
+        self.drafts.len() - 1
+    }
+
+    fn expr(&mut self, condition: &'a Condition, inputs: &mut Vec<usize>) -> Expr {
+        let mut children = |conditions: &'a [Condition], inputs: &mut Vec<usize>| {
+            conditions
+                .iter()
+                .map(|condition| self.expr(condition, inputs))
+                .collect()
+        };
+        match condition {
+            Condition::Leaf(leaf) => {
+                let atom = self.atom(leaf);
+                let column_type = match leaf.test {
+                    Test::Threshold(..) => ColumnType::Float,
+                    _ => ColumnType::Text,
+                };
+                let input = self.input(&leaf.source.column, column_type);
+                if !inputs.contains(&input) {
+                    inputs.push(input);
+                }
+                Expr::Atom(atom)
+            }
+            Condition::All(conditions) => Expr::All(children(conditions, inputs)),
+            Condition::Any(conditions) => Expr::Any(children(conditions, inputs)),
+            Condition::Not(condition) => Expr::Not(Box::new(self.expr(condition, inputs))),
+        }
+    }
+}
+
+/// The atom an expression evaluates first, on every row.
+fn first_atom(expr: &Expr) -> usize {
+    match expr {
+        Expr::Atom(atom) => *atom,
+        Expr::All(children) | Expr::Any(children) => first_atom(&children[0]),
+        Expr::Not(child) => first_atom(child),
+    }
+}
+
+impl Program {
+    /// Compile `definitions`; LF `i` writes the evaluator's output `i`.
+    pub fn new(definitions: &[&Definition]) -> Result<Program, String> {
+        let mut builder = Builder {
+            inputs: Vec::new(),
+            views: Vec::new(),
+            view_ids: HashMap::new(),
+            drafts: Vec::new(),
+            atom_ids: HashMap::new(),
+            always: Vec::new(),
+        };
+        let mut lfs = Vec::with_capacity(definitions.len());
+        for definition in definitions {
+            let mut inputs = Vec::new();
+            let expr = builder.expr(&definition.condition, &mut inputs);
+            builder.always[first_atom(&expr)] = true;
+            lfs.push(CompiledLf {
+                expr,
+                class: definition.class,
+                inputs,
+            });
+        }
+        let Builder {
+            inputs,
+            views,
+            drafts,
+            always,
+            ..
+        } = builder;
+        // Per view, the rules of one fused pass and their atoms.
+        let mut fused: Vec<(usize, Vec<&TextRule>, Vec<usize>)> = Vec::new();
+        let mut atoms = Vec::with_capacity(drafts.len());
+        for (id, draft) in drafts.into_iter().enumerate() {
+            let atom = match draft {
+                Draft::Ready(atom) => atom,
+                Draft::Text(view, rule) => {
+                    let lazy_regex = matches!(rule, TextRule::Regex { .. }) && !always[id];
+                    if let (
+                        true,
+                        TextRule::Regex {
+                            pattern,
+                            case_sensitive,
+                        },
+                    ) = (lazy_regex, rule)
+                    {
+                        let regex = RegexBuilder::new(pattern)
+                            .case_insensitive(!case_sensitive)
+                            .build()
+                            .map_err(|error| error.to_string())?;
+                        Atom::Regex(view, regex)
+                    } else {
+                        let pass = match fused.iter().position(|(known, _, _)| *known == view) {
+                            Some(pass) => pass,
+                            None => {
+                                fused.push((view, Vec::new(), Vec::new()));
+                                fused.len() - 1
+                            }
+                        };
+                        fused[pass].1.push(rule);
+                        fused[pass].2.push(id);
+                        Atom::Fused(pass)
+                    }
+                }
+            };
+            atoms.push(atom);
+        }
+        let passes = fused
+            .into_iter()
+            .map(|(view, rules, atoms)| {
+                Ok(Pass {
+                    view,
+                    matcher: FusedMatcher::new(&rules)?,
+                    atoms,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Program {
+            inputs,
+            views,
+            passes,
+            atoms,
+            lfs,
+        })
+    }
+}
+
+/// What is known on the current row. An atom's or view's value is current when its epoch is
+/// the row's: moving to the next row forgets everything at no cost.
+struct RowState {
+    epoch: u32,
+    valid: Vec<bool>,
+    atom_epoch: Vec<u32>,
+    atom_value: Vec<bool>,
+    view_epoch: Vec<u32>,
+    view_text: Vec<String>,
+    spare: String,
+    scratch: Scratch,
+}
+
+/// The columns of a chunk and the row being evaluated.
+#[derive(Clone, Copy)]
+struct At<'c> {
+    columns: &'c [&'c Column],
+    row: usize,
+}
+
+impl Program {
+    fn row_state(&self) -> RowState {
+        RowState {
+            epoch: 0,
+            valid: vec![false; self.inputs.len()],
+            atom_epoch: vec![0; self.atoms.len()],
+            atom_value: vec![false; self.atoms.len()],
+            view_epoch: vec![0; self.views.len()],
+            view_text: vec![String::new(); self.views.len()],
+            spare: String::new(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    fn holds(&self, expr: &Expr, at: At<'_>, state: &mut RowState) -> bool {
+        match expr {
+            Expr::Atom(atom) => self.atom(*atom, at, state),
+            Expr::All(children) => children.iter().all(|child| self.holds(child, at, state)),
+            Expr::Any(children) => children.iter().any(|child| self.holds(child, at, state)),
+            Expr::Not(child) => !self.holds(child, at, state),
+        }
+    }
+
+    fn atom(&self, atom: usize, at: At<'_>, state: &mut RowState) -> bool {
+        if state.atom_epoch[atom] == state.epoch {
+            return state.atom_value[atom];
+        }
+        let value = match &self.atoms[atom] {
+            Atom::Fused(pass) => {
+                let pass = &self.passes[*pass];
+                let text = self.view(pass.view, at, state);
+                let RowState {
+                    epoch,
+                    atom_epoch,
+                    atom_value,
+                    view_text,
+                    scratch,
+                    ..
+                } = state;
+                for id in &pass.atoms {
+                    atom_epoch[*id] = *epoch;
+                    atom_value[*id] = false;
+                }
+                pass.matcher.matches(text.get(view_text), scratch, |rule| {
+                    atom_value[pass.atoms[rule]] = true
+                });
+                return atom_value[atom];
+            }
+            Atom::Regex(view, regex) => {
+                let text = self.view(*view, at, state);
+                regex.is_match(text.get(&state.view_text))
+            }
+            Atom::Length(view, unit, op, value) => {
+                let text = self.view(*view, at, state);
+                length_holds(text.get(&state.view_text), *unit, *op, *value)
+            }
+            Atom::Lookup(view, list) => {
+                let text = self.view(*view, at, state);
+                list.contains(text.get(&state.view_text))
+            }
+            Atom::Threshold(input, op, value) => at.columns[*input]
+                .number(at.row)
+                .is_some_and(|number| op.holds(number, *value)),
+        };
+        state.atom_epoch[atom] = state.epoch;
+        state.atom_value[atom] = value;
+        value
+    }
+
+    /// The view's text on this row, computed on first use.
+    fn view<'c>(&self, view: usize, at: At<'c>, state: &mut RowState) -> ViewText<'c> {
+        let spec = &self.views[view];
+        let raw = at.columns[spec.input].text(at.row).unwrap_or_default();
+        match &spec.preprocessor {
+            None => ViewText::Raw(raw),
+            Some(preprocessor) => {
+                if state.view_epoch[view] != state.epoch {
+                    preprocessor.apply(raw, &mut state.view_text[view], &mut state.spare);
+                    state.view_epoch[view] = state.epoch;
+                }
+                ViewText::Cached(view)
+            }
+        }
+    }
+}
+
+/// A view's text: the column's own, or a buffer of the row state.
+#[derive(Clone, Copy)]
+enum ViewText<'c> {
+    Raw(&'c str),
+    Cached(usize),
+}
+
+impl<'c> ViewText<'c> {
+    fn get<'s>(self, cache: &'s [String]) -> &'s str
+    where
+        'c: 's,
+    {
+        match self {
+            ViewText::Raw(text) => text,
+            ViewText::Cached(view) => &cache[view],
+        }
+    }
+}
+
+impl Evaluator for Program {
+    fn inputs(&self) -> &[(String, ColumnType)] {
+        &self.inputs
+    }
+
+    fn evaluate(&self, chunk: &Chunk<'_>, sink: &mut VoteSink<'_>) -> Result<(), EvalError> {
+        let mut state = self.row_state();
+        for row in 0..chunk.len {
+            let at = At {
+                columns: &chunk.columns,
+                row: chunk.start + row,
+            };
+            state.epoch += 1;
+            for (input, valid) in state.valid.iter_mut().enumerate() {
+                *valid = chunk.columns[input].is_valid(at.row);
+            }
+            for (output, lf) in self.lfs.iter().enumerate() {
+                if lf.inputs.iter().all(|input| state.valid[*input])
+                    && self.holds(&lf.expr, at, &mut state)
+                {
+                    sink.set(row, output, lf.class);
+                }
+            }
+        }
+        Ok(())
+    }
+}
