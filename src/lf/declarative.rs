@@ -557,8 +557,13 @@ fn resolve(
         ConditionSpec::Lookup(spec) => lookup_test(context.path, spec)?,
     };
     let source = source(context, spec.kind(), target)?;
-    let mut key = serde_json::to_string(spec).expect("specs serialize");
-    key.push_str(&format!("\0{}\0{:?}", source.column, source.steps));
+    // The key leaves out where `column` or `view` was written: the resolved source counts.
+    let mut written = serde_json::to_value(spec).expect("specs serialize");
+    if let Some(fields) = written.as_object_mut() {
+        fields.remove("column");
+        fields.remove("view");
+    }
+    let mut key = format!("{written}\0{}\0{:?}", source.column, source.steps);
     if let (Test::Text(TextRule::Keywords { words, .. }), ConditionSpec::Lookup(_)) = (&test, spec)
     {
         // A token lookup's entries may come from a file: the key holds them.

@@ -413,3 +413,90 @@ impl Evaluator for Program {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::io::table::ColumnBuilder;
+    use crate::lf::declarative::LfFile;
+
+    fn program(lfs: &str) -> Program {
+        let text = format!(
+            "classes = [\"HAM\", \"SPAM\"]\n[views.clean]\ncolumn = \"text\"\nsteps = [\"decode_html\", \"lowercase\"]\n{lfs}"
+        );
+        let file = LfFile::parse(Path::new("test.toml"), &text).unwrap();
+        let definitions: Vec<&Definition> = file.definitions.iter().collect();
+        Program::new(&definitions).unwrap()
+    }
+
+    fn column(texts: &[&str]) -> Column {
+        let mut builder = ColumnBuilder::new(ColumnType::Text, texts.len());
+        texts.iter().for_each(|text| builder.push_text(text));
+        builder.finish()
+    }
+
+    #[test]
+    fn equal_conditions_are_one_atom_and_one_pass() {
+        let program = program(
+            r#"
+            [[lf]]
+            name = "a"
+            kind = "keyword"
+            column = "text"
+            keywords = ["free"]
+            label = "SPAM"
+            [[lf]]
+            name = "b"
+            kind = "all"
+            column = "text"
+            conditions = [{ kind = "keyword", keywords = ["free"] }, { kind = "regex", pattern = "x" }]
+            label = "SPAM"
+            [[lf]]
+            name = "c"
+            kind = "regex"
+            column = "text"
+            pattern = "y"
+            label = "HAM"
+            "#,
+        );
+        assert_eq!(program.atoms.len(), 3, "`free` is shared");
+        assert_eq!(program.passes.len(), 1);
+        // `x` is reached only when `free` holds: tested alone; `y` is always tested: fused.
+        assert!(matches!(program.atoms[1], Atom::Regex(..)));
+        assert!(matches!(program.atoms[2], Atom::Fused(0)));
+        assert_eq!(program.passes[0].atoms, [0, 2]);
+    }
+
+    #[test]
+    fn views_and_later_conditions_wait_for_a_short_circuit() {
+        let program = program(
+            r#"
+            [[lf]]
+            name = "short_and_im"
+            kind = "all"
+            conditions = [
+              { kind = "length", column = "text", op = "<", value = 3 },
+              { kind = "keyword", view = "clean", keywords = ["i'm"] },
+            ]
+            label = "SPAM"
+            "#,
+        );
+        let texts = column(&["I&#39;m a long comment here", "I&#39;m here", "hello"]);
+        let columns = [&texts];
+        let mut state = program.row_state();
+        let mut computed = Vec::new();
+        for row in 0..3 {
+            state.epoch += 1;
+            let at = At {
+                columns: &columns,
+                row,
+            };
+            let holds = program.holds(&program.lfs[0].expr, at, &mut state);
+            let view_computed = state.view_epoch.contains(&state.epoch);
+            computed.push((holds, view_computed));
+        }
+        assert_eq!(computed, [(false, false), (true, true), (false, true)]);
+    }
+}
