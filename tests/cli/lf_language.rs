@@ -9,13 +9,7 @@ use crate::common::*;
 /// The 1,956 comments of the five raw UCI files as (author, text), in file order.
 fn comments() -> Vec<(String, String)> {
     let mut rows = Vec::new();
-    for name in [
-        "Youtube01-Psy",
-        "Youtube02-KatyPerry",
-        "Youtube03-LMFAO",
-        "Youtube04-Eminem",
-        "Youtube05-Shakira",
-    ] {
+    for name in UCI_FILES {
         let path = repo_path(&format!("datasets/youtube/raw/{name}.csv"));
         let mut reader = csv::Reader::from_path(path).unwrap();
         for record in reader.records() {

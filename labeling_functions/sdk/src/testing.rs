@@ -76,12 +76,7 @@ impl TestRows {
         name: &str,
         values: impl IntoIterator<Item = V>,
     ) -> TestRows {
-        let values: Vec<Option<f64>> = values.into_iter().map(Into::into).collect();
-        let bytes = values
-            .iter()
-            .flat_map(|value| value.unwrap_or_default().to_ne_bytes())
-            .collect();
-        self.push(name, ColumnType::Float, &values, Vec::new(), bytes)
+        self.fixed(name, ColumnType::Float, values, f64::to_ne_bytes)
     }
 
     /// Add an integer column (read with [`Row::int`]).
@@ -90,12 +85,7 @@ impl TestRows {
         name: &str,
         values: impl IntoIterator<Item = V>,
     ) -> TestRows {
-        let values: Vec<Option<i64>> = values.into_iter().map(Into::into).collect();
-        let bytes = values
-            .iter()
-            .flat_map(|value| value.unwrap_or_default().to_ne_bytes())
-            .collect();
-        self.push(name, ColumnType::Int, &values, Vec::new(), bytes)
+        self.fixed(name, ColumnType::Int, values, i64::to_ne_bytes)
     }
 
     /// Add a boolean column (read with [`Row::bool`]).
@@ -104,12 +94,23 @@ impl TestRows {
         name: &str,
         values: impl IntoIterator<Item = V>,
     ) -> TestRows {
-        let values: Vec<Option<bool>> = values.into_iter().map(Into::into).collect();
+        self.fixed(name, ColumnType::Bool, values, |value| [u8::from(value)])
+    }
+
+    /// Add a column of fixed-size values, `N` bytes each.
+    fn fixed<T: Copy + Default, V: Into<Option<T>>, const N: usize>(
+        self,
+        name: &str,
+        column_type: ColumnType,
+        values: impl IntoIterator<Item = V>,
+        to_bytes: fn(T) -> [u8; N],
+    ) -> TestRows {
+        let values: Vec<Option<T>> = values.into_iter().map(Into::into).collect();
         let bytes = values
             .iter()
-            .map(|value| u8::from(value.unwrap_or_default()))
+            .flat_map(|value| to_bytes(value.unwrap_or_default()))
             .collect();
-        self.push(name, ColumnType::Bool, &values, Vec::new(), bytes)
+        self.push(name, column_type, &values, Vec::new(), bytes)
     }
 
     fn push<T>(
