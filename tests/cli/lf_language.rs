@@ -490,11 +490,17 @@ fn the_plugin_walkthrough_works_outside_the_repository() {
     let rows = csv_rows(&project.join("L.csv"));
     assert_eq!(
         rows[0],
-        ["shouting", "my_channel", "short_comment", "mentions_a_site"]
+        ["shouting", "my_channel", "few_words", "mentions_a_site"]
     );
     // "Please subscribe to my channel for more videos", "This song is amazing".
     assert_eq!(rows[1], ["-1", "1", "-1", "-1"]);
     assert_eq!(rows[2], ["-1", "-1", "0", "-1"]);
+    // The page's project settings: the TOML file and the plugin crate together.
+    let settings = std::fs::read_to_string(project.join("labelgen.toml")).unwrap();
+    let enabled = settings.replace("# plugins = [\"plugin\"]", "plugins = [\"plugin\"]");
+    assert_ne!(enabled, settings);
+    std::fs::write(project.join("labelgen.toml"), enabled).unwrap();
+    success(&labelgen(&project, &["run"]));
 
     // The example plugin, copied out, with its SDK path pointed at init's copy.
     let copy = dir.path().join("youtube_spam");
