@@ -4,8 +4,9 @@
   LFs as vectorised Python polars expressions (benches/polars_apply.py);
 - 50 composite LFs with preprocessing (benches/composite_lfs.toml) against the same rules as
   polars expressions (benches/polars_composite.py, both from benches/composite_rules.py).
-Reports the median wall time of REPEATS runs, rows/s, peak resident memory, and the speed-up
-over polars. Checks that each set's outputs hold the same votes.
+Reports the median wall time of REPEATS runs, rows/s, peak resident memory, the speed-up
+over polars, and the median CPU time (user + system; steadier than wall time on a busy
+machine). Checks that each set's outputs hold the same votes.
 
 With `--before DIR`, also times the 7-LF TOML and plugin runs of another build (DIR holds its
 `labelgen` and `libyoutube_spam_lfs.so`, e.g. the main branch's release build copied aside),
@@ -29,15 +30,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def run(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one run of `command`."""
+def run(command: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one run of `command`."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     if status != 0:
         sys.exit(f"failed ({status}): {' '.join(command)}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def measure(name: str, command: list[str], repeats: int) -> dict:
@@ -45,8 +46,9 @@ def measure(name: str, command: list[str], repeats: int) -> dict:
     results = [run(command) for _ in range(repeats)]
     return {
         "name": name,
-        "seconds": statistics.median(seconds for seconds, _ in results),
-        "rss_mib": max(rss for _, rss in results) / 1024,
+        "seconds": statistics.median(seconds for seconds, _, _ in results),
+        "rss_mib": max(rss for _, rss, _ in results) / 1024,
+        "cpu": statistics.median(cpu for _, _, cpu in results),
     }
 
 
@@ -106,11 +108,11 @@ def main() -> None:
     for title, runs in [("7 tutorial LFs", tutorial), ("50 composite LFs with preprocessing", composites)]:
         baseline = runs[-1]["seconds"]
         print(f"{title}\n")
-        print("| run | seconds | rows/s | peak RSS (MiB) | speed-up vs polars |")
-        print("|---|---|---|---|---|")
+        print("| run | seconds | rows/s | peak RSS (MiB) | speed-up vs polars | CPU seconds |")
+        print("|---|---|---|---|---|---|")
         for result in runs:
             print(f"| {result['name']} | {result['seconds']:.3f} | {args.rows / result['seconds']:,.0f} | "
-                  f"{result['rss_mib']:.0f} | {baseline / result['seconds']:.2f}x |")
+                  f"{result['rss_mib']:.0f} | {baseline / result['seconds']:.2f}x | {result['cpu']:.2f} |")
         print()
 
 

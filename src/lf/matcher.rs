@@ -289,7 +289,8 @@ impl FusedMatcher {
                         && !(self.insensitive_i_or_k && lowercase_adds_ascii(text)));
                 let haystack = if fold {
                     folded.clear();
-                    folded.extend(text.bytes().map(|byte| byte.to_ascii_lowercase()));
+                    folded.extend_from_slice(text.as_bytes());
+                    folded.make_ascii_lowercase();
                     // SAFETY: lower-casing ASCII bytes and keeping the others keeps UTF-8 valid.
                     unsafe { std::str::from_utf8_unchecked(folded) }
                 } else {

@@ -69,6 +69,19 @@ pub(crate) struct Program {
     passes: Vec<Pass>,
     atoms: Vec<Atom>,
     lfs: Vec<CompiledLf>,
+    /// Per atom, the (output, class) of each LF whose whole condition it is: these vote as
+    /// soon as the atom is known, with no per-LF work on rows where it is false.
+    direct: Vec<Vec<(usize, i8)>>,
+    /// The input each atom reads.
+    atom_inputs: Vec<usize>,
+    /// Passes and other atoms with direct LFs: evaluated on every row.
+    eager_passes: Vec<usize>,
+    eager_atoms: Vec<usize>,
+    /// The LFs that are not one atom, in output order.
+    composite: Vec<usize>,
+    /// No composite LF and no preprocessed view: nothing is shared between passes and atoms,
+    /// so each is evaluated over the chunk on its own, column by column (see `evaluate`).
+    simple: bool,
 }
 
 /// An atom while compiling: text rules wait until every LF is seen to learn whether they are
@@ -83,6 +96,7 @@ struct Builder<'a> {
     views: Vec<View>,
     view_ids: HashMap<(usize, &'a Source), usize>,
     drafts: Vec<Draft<'a>>,
+    atom_inputs: Vec<usize>,
     atom_ids: HashMap<&'a str, usize>,
     /// Atoms that some LF evaluates on every row.
     always: Vec<bool>,
@@ -133,7 +147,13 @@ impl<'a> Builder<'a> {
                 *value,
             )),
         };
+        let column_type = match leaf.test {
+            Test::Threshold(..) => ColumnType::Float,
+            _ => ColumnType::Text,
+        };
+        let input = self.input(&leaf.source.column, column_type);
         self.drafts.push(draft);
+        self.atom_inputs.push(input);
         self.always.push(false);
         self.atom_ids.insert(&leaf.key, self.drafts.len() - 1);
         self.drafts.len() - 1
@@ -183,6 +203,7 @@ impl Program {
             views: Vec::new(),
             view_ids: HashMap::new(),
             drafts: Vec::new(),
+            atom_inputs: Vec::new(),
             atom_ids: HashMap::new(),
             always: Vec::new(),
         };
@@ -201,6 +222,7 @@ impl Program {
             inputs,
             views,
             drafts,
+            atom_inputs,
             always,
             ..
         } = builder;
@@ -251,12 +273,37 @@ impl Program {
                 })
             })
             .collect::<Result<_, String>>()?;
+        let mut direct = vec![Vec::new(); atoms.len()];
+        let mut composite = Vec::new();
+        for (output, lf) in lfs.iter().enumerate() {
+            match lf.expr {
+                Expr::Atom(atom) => direct[atom].push((output, lf.class)),
+                _ => composite.push(output),
+            }
+        }
+        let mut eager_passes = Vec::new();
+        let mut eager_atoms = Vec::new();
+        for (atom, kind) in atoms.iter().enumerate() {
+            match kind {
+                _ if direct[atom].is_empty() => {}
+                Atom::Fused(pass) if !eager_passes.contains(pass) => eager_passes.push(*pass),
+                Atom::Fused(_) => {}
+                _ => eager_atoms.push(atom),
+            }
+        }
+        let simple = composite.is_empty() && views.iter().all(|view| view.preprocessor.is_none());
         Ok(Program {
+            simple,
             inputs,
             views,
             passes,
             atoms,
             lfs,
+            direct,
+            atom_inputs,
+            eager_passes,
+            eager_atoms,
+            composite,
         })
     }
 }
@@ -304,30 +351,21 @@ impl Program {
         }
     }
 
+    /// The atom's value on this row: known already (most LFs of a fused pass), or computed.
+    #[inline(always)]
     fn atom(&self, atom: usize, at: At<'_>, state: &mut RowState) -> bool {
         if state.atom_epoch[atom] == state.epoch {
-            return state.atom_value[atom];
+            state.atom_value[atom]
+        } else {
+            self.compute(atom, at, state)
         }
+    }
+
+    fn compute(&self, atom: usize, at: At<'_>, state: &mut RowState) -> bool {
         let value = match &self.atoms[atom] {
             Atom::Fused(pass) => {
-                let pass = &self.passes[*pass];
-                let text = self.view(pass.view, at, state);
-                let RowState {
-                    epoch,
-                    atom_epoch,
-                    atom_value,
-                    view_text,
-                    scratch,
-                    ..
-                } = state;
-                for id in &pass.atoms {
-                    atom_epoch[*id] = *epoch;
-                    atom_value[*id] = false;
-                }
-                pass.matcher.matches(text.get(view_text), scratch, |rule| {
-                    atom_value[pass.atoms[rule]] = true
-                });
-                return atom_value[atom];
+                self.run_pass(&self.passes[*pass], at, state);
+                return state.atom_value[atom];
             }
             Atom::Regex(view, regex) => {
                 let text = self.view(*view, at, state);
@@ -350,7 +388,28 @@ impl Program {
         value
     }
 
+    /// Run a fused pass: every atom of it becomes known on this row.
+    fn run_pass(&self, pass: &Pass, at: At<'_>, state: &mut RowState) {
+        let text = self.view(pass.view, at, state);
+        let RowState {
+            epoch,
+            atom_epoch,
+            atom_value,
+            view_text,
+            scratch,
+            ..
+        } = state;
+        for id in &pass.atoms {
+            atom_epoch[*id] = *epoch;
+            atom_value[*id] = false;
+        }
+        pass.matcher.matches(text.get(view_text), scratch, |rule| {
+            atom_value[pass.atoms[rule]] = true
+        });
+    }
+
     /// The view's text on this row, computed on first use.
+    #[inline(always)]
     fn view<'c>(&self, view: usize, at: At<'c>, state: &mut RowState) -> ViewText<'c> {
         let spec = &self.views[view];
         let raw = at.columns[spec.input].text(at.row).unwrap_or_default();
@@ -386,27 +445,106 @@ impl<'c> ViewText<'c> {
     }
 }
 
+impl Program {
+    /// Every LF is one atom on a raw column: each fused pass and each other atom runs over the
+    /// chunk in its own tight loop and votes at once, as the one-LF evaluators did before
+    /// composites existed. Same votes as the row-by-row path (a test checks).
+    fn evaluate_simple(&self, chunk: &Chunk<'_>, sink: &mut VoteSink<'_>) {
+        let mut scratch = Scratch::default();
+        for pass in &self.eager_passes {
+            let pass = &self.passes[*pass];
+            let column = chunk.columns[self.views[pass.view].input];
+            for row in 0..chunk.len {
+                if let Some(text) = column.text(chunk.start + row) {
+                    pass.matcher.matches(text, &mut scratch, |rule| {
+                        for (output, class) in &self.direct[pass.atoms[rule]] {
+                            sink.set(row, *output, *class);
+                        }
+                    });
+                }
+            }
+        }
+        for atom in &self.eager_atoms {
+            let column = chunk.columns[self.atom_inputs[*atom]];
+            for row in 0..chunk.len {
+                let at = chunk.start + row;
+                let holds = match &self.atoms[*atom] {
+                    Atom::Fused(_) => unreachable!("fused atoms vote through their pass"),
+                    Atom::Threshold(_, op, value) => column
+                        .number(at)
+                        .is_some_and(|number| op.holds(number, *value)),
+                    Atom::Regex(_, regex) => {
+                        column.text(at).is_some_and(|text| regex.is_match(text))
+                    }
+                    Atom::Length(_, unit, op, value) => column
+                        .text(at)
+                        .is_some_and(|text| length_holds(text, *unit, *op, *value)),
+                    Atom::Lookup(_, list) => {
+                        column.text(at).is_some_and(|text| list.contains(text))
+                    }
+                };
+                if holds {
+                    for (output, class) in &self.direct[*atom] {
+                        sink.set(row, *output, *class);
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Evaluator for Program {
     fn inputs(&self) -> &[(String, ColumnType)] {
         &self.inputs
     }
 
     fn evaluate(&self, chunk: &Chunk<'_>, sink: &mut VoteSink<'_>) -> Result<(), EvalError> {
+        if self.simple {
+            self.evaluate_simple(chunk, sink);
+            return Ok(());
+        }
         let mut state = self.row_state();
+        // Columns without a validity bitmap (the common case) need no check per row.
+        let nullable: Vec<usize> = (0..self.inputs.len())
+            .filter(|input| chunk.columns[*input].validity().is_some())
+            .collect();
+        state.valid.fill(true);
         for row in 0..chunk.len {
             let at = At {
                 columns: &chunk.columns,
                 row: chunk.start + row,
             };
             state.epoch += 1;
-            for (input, valid) in state.valid.iter_mut().enumerate() {
-                *valid = chunk.columns[input].is_valid(at.row);
+            for input in &nullable {
+                state.valid[*input] = chunk.columns[*input].is_valid(at.row);
             }
-            for (output, lf) in self.lfs.iter().enumerate() {
-                if lf.inputs.iter().all(|input| state.valid[*input])
+            for pass in &self.eager_passes {
+                let pass = &self.passes[*pass];
+                if !state.valid[self.views[pass.view].input] {
+                    continue;
+                }
+                self.run_pass(pass, at, &mut state);
+                for atom in &pass.atoms {
+                    if state.atom_value[*atom] {
+                        for (output, class) in &self.direct[*atom] {
+                            sink.set(row, *output, *class);
+                        }
+                    }
+                }
+            }
+            for atom in &self.eager_atoms {
+                if state.valid[self.atom_inputs[*atom]] && self.atom(*atom, at, &mut state) {
+                    for (output, class) in &self.direct[*atom] {
+                        sink.set(row, *output, *class);
+                    }
+                }
+            }
+            for output in &self.composite {
+                let lf = &self.lfs[*output];
+                if (nullable.is_empty() || lf.inputs.iter().all(|input| state.valid[*input]))
                     && self.holds(&lf.expr, at, &mut state)
                 {
-                    sink.set(row, output, lf.class);
+                    sink.set(row, *output, lf.class);
                 }
             }
         }
@@ -498,5 +636,119 @@ mod tests {
             computed.push((holds, view_computed));
         }
         assert_eq!(computed, [(false, false), (true, true), (false, true)]);
+    }
+
+    #[test]
+    fn an_lf_abstains_where_a_column_it_reads_is_missing() {
+        let program = program(
+            r#"
+            [[lf]]
+            name = "no_free"
+            kind = "not"
+            condition = { kind = "keyword", column = "text", keywords = ["free"] }
+            label = "HAM"
+            [[lf]]
+            name = "free_or_high"
+            kind = "any"
+            conditions = [
+              { kind = "keyword", column = "text", keywords = ["free"] },
+              { kind = "threshold", column = "score", op = ">", value = 0.5 },
+            ]
+            label = "SPAM"
+            "#,
+        );
+        let mut texts = ColumnBuilder::new(ColumnType::Text, 3);
+        texts.push_text("free stuff");
+        texts.push_null();
+        texts.push_text("hello");
+        let mut scores = ColumnBuilder::new(ColumnType::Float, 3);
+        scores.push_null();
+        scores.push_float(0.9);
+        scores.push_float(0.9);
+        let (texts, scores) = (texts.finish(), scores.finish());
+        assert_eq!(program.inputs[0].0, "text");
+        let chunk = Chunk {
+            columns: vec![&texts, &scores],
+            start: 0,
+            len: 3,
+            first_row: 0,
+        };
+        let mut votes = vec![-1i8; 6];
+        let mut sink = VoteSink {
+            votes: &mut votes,
+            stride: 2,
+            outputs: &[0, 1],
+        };
+        program.evaluate(&chunk, &mut sink).unwrap();
+        // Row 0 lacks a score, row 1 a text: only row 2 has both columns for `free_or_high`.
+        assert_eq!(votes, [-1, -1, -1, -1, 0, 1]);
+    }
+
+    /// Votes of `program` on `columns`, one row after another.
+    fn votes(program: &Program, columns: Vec<&Column>) -> Vec<i8> {
+        let len = columns[0].len();
+        let outputs: Vec<usize> = (0..program.lfs.len()).collect();
+        let mut votes = vec![-1i8; len * outputs.len()];
+        let mut sink = VoteSink {
+            votes: &mut votes,
+            stride: outputs.len(),
+            outputs: &outputs,
+        };
+        let chunk = Chunk {
+            columns,
+            start: 0,
+            len,
+            first_row: 0,
+        };
+        program.evaluate(&chunk, &mut sink).unwrap();
+        votes
+    }
+
+    #[test]
+    fn the_column_by_column_path_votes_as_the_row_by_row_path() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tutorial =
+            std::fs::read_to_string(root.join("labeling_functions/youtube_spam.toml")).unwrap();
+        let extra = r#"
+            [[lf]]
+            name = "exact_comment"
+            kind = "lookup"
+            column = "text"
+            values = ["check out my channel", "2 billions in 2014"]
+            label = "SPAM"
+            [[lf]]
+            name = "caps_PSY"
+            kind = "regex"
+            column = "text"
+            pattern = "PSY"
+            label = "HAM"
+            "#;
+        let file = LfFile::parse(Path::new("t.toml"), &format!("{tutorial}{extra}")).unwrap();
+        let definitions: Vec<&Definition> = file.definitions.iter().collect();
+        let simple = Program::new(&definitions).unwrap();
+        let mut general = Program::new(&definitions).unwrap();
+        assert!(simple.simple);
+        general.simple = false;
+        let mut reader =
+            csv::Reader::from_path(root.join("datasets/youtube/raw/Youtube01-Psy.csv")).unwrap();
+        let mut builder = ColumnBuilder::new(ColumnType::Text, 400);
+        for (index, record) in reader.records().enumerate() {
+            match index % 50 {
+                7 => builder.push_null(),
+                _ => builder.push_text(&record.unwrap()[3]),
+            }
+        }
+        let texts = builder.finish();
+        let by_column = votes(&simple, vec![&texts]);
+        assert_eq!(by_column, votes(&general, vec![&texts]));
+        for output in 0..simple.lfs.len() {
+            let fired = by_column
+                .iter()
+                .skip(output)
+                .step_by(simple.lfs.len())
+                .filter(|vote| **vote != -1)
+                .count();
+            assert!(fired > 0, "LF {output} never fires");
+        }
     }
 }
