@@ -1,5 +1,6 @@
-//! The apply step alone: the seven Snorkel-tutorial LFs (as TOML and as the plugin) over
-//! in-memory batches of UCI YouTube comments, repeated to the size measured. Reading and writing
+//! The apply step alone: the seven Snorkel-tutorial LFs (as TOML and as the plugin), and 50
+//! composite LFs with preprocessing (`benches/composite_lfs.toml`), over in-memory batches of UCI
+//! YouTube comments, repeated to the size measured. Reading and writing
 //! are outside the timed loop; `benches/compare_apply.py` times the whole command end to end.
 //!
 //! Run: `cargo bench --bench apply` (builds the plugin in release first).
@@ -90,6 +91,10 @@ fn bench_apply(criterion: &mut Criterion) {
             LfSource::Declarative(repo().join("labeling_functions/youtube_spam.toml")),
         ),
         ("plugin", LfSource::Plugin(release_plugin())),
+        (
+            "composite50",
+            LfSource::Declarative(repo().join("benches/composite_lfs.toml")),
+        ),
     ];
     let mut group = criterion.benchmark_group("apply_step");
     group.sample_size(10);

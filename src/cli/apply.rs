@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use labelgen::apply::{ApplyOptions, apply};
 use labelgen::io::matrix_file::MatrixOutput;
-use labelgen::lf::{LfSet, LfSource};
+use labelgen::lf::{LfOrigin, LfSet, LfSource};
 
 use super::progress::BarProgress;
 
@@ -15,7 +15,8 @@ use super::progress::BarProgress;
 #[derive(Debug, Args)]
 pub struct ApplyArguments {
     /// The rows: .csv, .tsv, .parquet, .ndjson/.jsonl, or a WRENCH split .json.
-    data: PathBuf,
+    #[arg(required_unless_present = "list_lfs")]
+    data: Option<PathBuf>,
     /// A declarative LF file (TOML). Repeatable.
     #[arg(long = "lfs", value_name = "FILE.toml")]
     lf_files: Vec<PathBuf>,
@@ -23,8 +24,8 @@ pub struct ApplyArguments {
     #[arg(long = "plugin", value_name = "LIB.so")]
     plugins: Vec<PathBuf>,
     /// The label matrix to write: .parquet or .csv.
-    #[arg(short, long, value_name = "FILE")]
-    output: PathBuf,
+    #[arg(short, long, value_name = "FILE", required_unless_present = "list_lfs")]
+    output: Option<PathBuf>,
     /// Read the LFs' column LF_COLUMN from the data column DATA_COLUMN. Repeatable.
     #[arg(long = "column", value_name = "LF_COLUMN=DATA_COLUMN", value_parser = super::key_value)]
     columns: Vec<(String, String)>,
@@ -37,6 +38,10 @@ pub struct ApplyArguments {
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
+    /// List the LFs the sources define (name, kind, columns read, source) and exit, reading no
+    /// data.
+    #[arg(long, conflicts_with_all = ["data", "output"])]
+    list_lfs: bool,
 }
 
 /// LF columns come in this order: every `--lfs` file in the order given, then every
@@ -56,7 +61,11 @@ pub fn run(arguments: ApplyArguments) -> anyhow::Result<()> {
         );
     }
     let set = LfSet::load(&sources)?;
-    let output = MatrixOutput::create(&arguments.output)?;
+    let (Some(data), Some(output_path)) = (arguments.data, arguments.output) else {
+        print!("{}", list(&set));
+        return Ok(());
+    };
+    let output = MatrixOutput::create(&output_path)?;
     let options = ApplyOptions {
         column_map: arguments.columns.into_iter().collect(),
         id_column: arguments.id_column,
@@ -64,16 +73,61 @@ pub fn run(arguments: ApplyArguments) -> anyhow::Result<()> {
         batch_rows: arguments.batch_rows,
     };
     let progress = BarProgress::new(arguments.quiet);
-    let matrix = apply(&set, &arguments.data, &options, &progress)
-        .with_context(|| format!("applying LFs to `{}`", arguments.data.display()))?;
+    let matrix = apply(&set, &data, &options, &progress)
+        .with_context(|| format!("applying LFs to `{}`", data.display()))?;
     progress.finish();
     output.write(&matrix)?;
     if !arguments.quiet {
         let elapsed = started.elapsed().as_secs_f64();
         print!(
             "{}",
-            super::progress::summary(&matrix, &arguments.output, elapsed)
+            super::progress::summary(&matrix, &output_path, elapsed)
         );
     }
     Ok(())
+}
+
+/// One line per LF, in label-matrix column order, under a header naming the classes.
+fn list(set: &LfSet) -> String {
+    let rows: Vec<[String; 4]> = set
+        .lfs()
+        .iter()
+        .map(|info| {
+            let (kind, source) = match &info.origin {
+                LfOrigin::Declarative { file, kind } => (kind.clone(), file.display().to_string()),
+                LfOrigin::Plugin {
+                    library, plugin, ..
+                } => (format!("plugin {plugin}"), library.display().to_string()),
+            };
+            let columns: Vec<String> = info
+                .columns
+                .iter()
+                .map(|(name, column_type)| format!("{name} ({column_type})"))
+                .collect();
+            [info.name.clone(), kind, columns.join(", "), source]
+        })
+        .collect();
+    let header = ["lf", "kind", "columns", "source"].map(str::to_owned);
+    let widths: Vec<usize> = (0..3)
+        .map(|at| {
+            rows.iter()
+                .chain([&header])
+                .map(|row| row[at].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = format!(
+        "{} LFs; classes: {}\n",
+        rows.len(),
+        set.classes().join(", ")
+    );
+    for row in std::iter::once(&header).chain(&rows) {
+        for (at, width) in widths.iter().enumerate() {
+            out.push_str(&format!("{:<width$}  ", row[at]));
+        }
+        out.push_str(&row[3]);
+        out.push('\n');
+    }
+    out
 }

@@ -277,44 +277,7 @@ pub fn init(arguments: InitArguments) -> anyhow::Result<()> {
         "`{}` already has a labelgen.toml",
         folder.display()
     );
-    let name = folder
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "project".to_owned());
-    let crate_name = name
-        .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-        .to_lowercase();
-    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("labeling_functions/sdk");
-    let files: Vec<(PathBuf, String)> = vec![
-        (
-            PathBuf::from("labelgen.toml"),
-            labelgen::pipeline::scaffold::project_file(&name),
-        ),
-        (
-            PathBuf::from("lfs.toml"),
-            labelgen::pipeline::scaffold::LF_FILE.to_owned(),
-        ),
-        (
-            PathBuf::from("data/train.csv"),
-            labelgen::pipeline::scaffold::TRAIN.to_owned(),
-        ),
-        (
-            PathBuf::from("data/dev.csv"),
-            labelgen::pipeline::scaffold::DEV.to_owned(),
-        ),
-        (
-            PathBuf::from("plugin/Cargo.toml"),
-            labelgen::pipeline::scaffold::plugin_manifest(&crate_name, &sdk),
-        ),
-        (
-            PathBuf::from("plugin/src/lib.rs"),
-            labelgen::pipeline::scaffold::PLUGIN_SOURCE.to_owned(),
-        ),
-        (
-            PathBuf::from(".gitignore"),
-            "/runs/\n/.labelgen/\n/plugin/target/\n".to_owned(),
-        ),
-    ];
+    let (files, crate_name) = labelgen::pipeline::scaffold::project_files(folder)?;
     for (relative, content) in &files {
         let path = folder.join(relative);
         if let Some(parent) = path.parent() {
@@ -328,7 +291,7 @@ pub fn init(arguments: InitArguments) -> anyhow::Result<()> {
         println!("  {}", relative.display());
     }
     println!(
-        "next: cd {} && labelgen run   (the plugin crate under plugin/ is listed, commented out, in labelgen.toml)",
+        "next: cd {} && labelgen run   (the plugin crate `{crate_name}` under plugin/ is listed, commented out, in labelgen.toml)",
         folder.display()
     );
     Ok(())

@@ -1,36 +1,42 @@
-//! Declarative LFs from a TOML file: `keyword`, `regex`, `threshold`, `lookup` and `length`.
+//! Declarative LFs from a TOML file. `docs/lf-reference.md` is the user's reference; in short:
 //!
 //! ```toml
 //! classes = ["HAM", "SPAM"]          # class ids are positions: HAM = 0, SPAM = 1
 //!
+//! [views.clean]                      # a preprocessed view of a column, computed once per row
+//! column = "text"
+//! steps = ["decode_html", "nfkc", "lowercase"]
+//!
 //! [[lf]]
 //! name = "keyword_please"            # the label-matrix column
-//! kind = "keyword"
-//! column = "text"                    # the column it reads
+//! kind = "keyword"                   # keyword, regex, threshold, lookup, length, all, any, not
+//! column = "text"                    # the column it reads (or `view = "clean"`)
 //! keywords = ["please", "plz"]
-//! label = "SPAM"                     # the class it votes when it fires
-//! case_sensitive = false             # default false
-//! match = "substring"                # or "word" (whole words only); default "substring"
-//! require = "any"                    # or "all" keywords; default "any"
+//! label = "SPAM"                     # the class it votes when its condition holds
+//! unless = { kind = "keyword", keywords = ["please like"] }
+//!
+//! [[generate]]                       # one LF per row: `{value}` or the rows' fields
+//! name = "keyword_{value}"
+//! kind = "keyword"
+//! column = "text"
+//! keywords = ["{value}"]
+//! label = "SPAM"
+//! for_each = ["free", "win"]
 //! ```
 //!
-//! The other kinds take `pattern` and `case_sensitive` (default true) for `regex`; `op` (`<`,
-//! `<=`, `>`, `>=`, `==`, `!=`) and `value` for `threshold` (a numeric column) and `length`
-//! (`unit = "tokens"` (default, whitespace-separated) or `"chars"`); `file` (one entry per line,
-//! relative to the TOML file) and/or `values`, `case_sensitive` (default false) and `match =
-//! "value"` (the whole cell, default) or `"token"` (an entry occurs as whole words) for `lookup`.
-//! Every LF abstains on a missing value.
+//! Each `[[lf]]` table is read on its own, so an error names its LF and line. `[[lf]]` and
+//! `[[generate]]` blocks define LFs in file order; a generator's LFs follow its rows' order.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
 
-use super::matcher::{FusedMatcher, TextRule};
-use super::simple::{
-    Comparison, LengthEvaluator, LengthUnit, LookupValueEvaluator, ThresholdEvaluator,
-};
-use super::{BoundEvaluator, Evaluator, LfError, LfInfo, LfOrigin};
+use super::matcher::TextRule;
+use super::preprocess::Step;
+use super::simple::{Comparison, LengthUnit, ValueList};
+use super::{BoundEvaluator, LfError, LfInfo, LfOrigin};
 use crate::io::table::ColumnType;
 
 /// How keywords must occur.
@@ -70,13 +76,11 @@ fn yes() -> bool {
     true
 }
 
-/// A `keyword` LF.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KeywordSpec {
-    name: String,
-    column: String,
-    label: String,
+struct KeywordSpec {
+    column: Option<String>,
+    view: Option<String>,
     keywords: Vec<String>,
     #[serde(default)]
     case_sensitive: bool,
@@ -86,36 +90,29 @@ pub struct KeywordSpec {
     require: Require,
 }
 
-/// A `regex` LF.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RegexSpec {
-    name: String,
-    column: String,
-    label: String,
+struct RegexSpec {
+    column: Option<String>,
+    view: Option<String>,
     pattern: String,
     #[serde(default = "yes")]
     case_sensitive: bool,
 }
 
-/// A `threshold` LF.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ThresholdSpec {
-    name: String,
-    column: String,
-    label: String,
+struct ThresholdSpec {
+    column: Option<String>,
     op: Comparison,
     value: f64,
 }
 
-/// A `lookup` LF.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LookupSpec {
-    name: String,
-    column: String,
-    label: String,
+struct LookupSpec {
+    column: Option<String>,
+    view: Option<String>,
     #[serde(default)]
     file: Option<PathBuf>,
     #[serde(default)]
@@ -126,45 +123,83 @@ pub struct LookupSpec {
     lookup_match: LookupMatch,
 }
 
-/// A `length` LF.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LengthSpec {
-    name: String,
-    column: String,
-    label: String,
+struct LengthSpec {
+    column: Option<String>,
+    view: Option<String>,
     #[serde(default)]
     unit: LengthUnit,
     op: Comparison,
     value: f64,
 }
 
-/// One declarative LF, as written.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum LfSpec {
-    /// Any (or all) of a list of words.
-    Keyword(KeywordSpec),
-    /// A regular expression (Rust `regex` syntax).
-    Regex(RegexSpec),
-    /// A numeric column compared to a value.
-    Threshold(ThresholdSpec),
-    /// A value or token found in a list.
-    Lookup(LookupSpec),
-    /// Token or character count compared to a value.
-    Length(LengthSpec),
+#[serde(deny_unknown_fields)]
+struct GroupSpec {
+    column: Option<String>,
+    view: Option<String>,
+    conditions: Vec<ConditionSpec>,
 }
 
-impl LfSpec {
-    fn common(&self) -> (&str, &str, &str, &'static str) {
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotSpec {
+    column: Option<String>,
+    view: Option<String>,
+    condition: Box<ConditionSpec>,
+}
+
+/// A condition, as written: a `kind` and its fields.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum ConditionSpec {
+    Keyword(KeywordSpec),
+    Regex(RegexSpec),
+    Threshold(ThresholdSpec),
+    Lookup(LookupSpec),
+    Length(LengthSpec),
+    All(GroupSpec),
+    Any(GroupSpec),
+    Not(NotSpec),
+}
+
+impl ConditionSpec {
+    fn kind(&self) -> &'static str {
         match self {
-            LfSpec::Keyword(spec) => (&spec.name, &spec.column, &spec.label, "keyword"),
-            LfSpec::Regex(spec) => (&spec.name, &spec.column, &spec.label, "regex"),
-            LfSpec::Threshold(spec) => (&spec.name, &spec.column, &spec.label, "threshold"),
-            LfSpec::Lookup(spec) => (&spec.name, &spec.column, &spec.label, "lookup"),
-            LfSpec::Length(spec) => (&spec.name, &spec.column, &spec.label, "length"),
+            ConditionSpec::Keyword(_) => "keyword",
+            ConditionSpec::Regex(_) => "regex",
+            ConditionSpec::Threshold(_) => "threshold",
+            ConditionSpec::Lookup(_) => "lookup",
+            ConditionSpec::Length(_) => "length",
+            ConditionSpec::All(_) => "all",
+            ConditionSpec::Any(_) => "any",
+            ConditionSpec::Not(_) => "not",
         }
     }
+
+    /// The `column` and `view` written on this condition.
+    fn target(&self) -> (Option<&String>, Option<&String>) {
+        match self {
+            ConditionSpec::Keyword(spec) => (spec.column.as_ref(), spec.view.as_ref()),
+            ConditionSpec::Regex(spec) => (spec.column.as_ref(), spec.view.as_ref()),
+            ConditionSpec::Threshold(spec) => (spec.column.as_ref(), None),
+            ConditionSpec::Lookup(spec) => (spec.column.as_ref(), spec.view.as_ref()),
+            ConditionSpec::Length(spec) => (spec.column.as_ref(), spec.view.as_ref()),
+            ConditionSpec::All(spec) | ConditionSpec::Any(spec) => {
+                (spec.column.as_ref(), spec.view.as_ref())
+            }
+            ConditionSpec::Not(spec) => (spec.column.as_ref(), spec.view.as_ref()),
+        }
+    }
+}
+
+/// A view as written under `[views.NAME]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ViewSpec {
+    column: String,
+    steps: Vec<Step>,
 }
 
 #[derive(Deserialize)]
@@ -174,25 +209,67 @@ struct RawFile {
     #[serde(default)]
     description: Option<String>,
     #[serde(default)]
-    lf: Vec<toml::Spanned<LfSpec>>,
+    views: BTreeMap<String, ViewSpec>,
+    #[serde(default)]
+    lf: Vec<toml::Spanned<Table>>,
+    #[serde(default)]
+    generate: Vec<toml::Spanned<Table>>,
 }
 
-/// How a compiled LF computes its vote.
+/// What one condition reads: a column, through preprocessing steps (none for the raw column).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Source {
+    pub column: String,
+    pub steps: Vec<Step>,
+}
+
+/// The test a leaf condition makes on its source's value.
 #[derive(Debug)]
-pub(crate) enum Rule {
+pub(crate) enum Test {
+    /// Keywords, a token lookup or a regex: fused with the other text tests of its source.
     Text(TextRule),
     Threshold(Comparison, f64),
     Length(LengthUnit, Comparison, f64),
-    LookupValue(HashSet<String>, bool),
+    LookupValue(ValueList),
+}
+
+/// A checked leaf condition.
+#[derive(Debug)]
+pub(crate) struct Leaf {
+    pub source: Source,
+    pub test: Test,
+    /// Equal keys mean equal conditions: the compiler evaluates them once per row.
+    pub key: String,
+}
+
+/// A checked condition.
+#[derive(Debug)]
+pub(crate) enum Condition {
+    Leaf(Leaf),
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+}
+
+impl Condition {
+    /// Every leaf, depth first.
+    fn leaves<'a>(&'a self, out: &mut Vec<&'a Leaf>) {
+        match self {
+            Condition::Leaf(leaf) => out.push(leaf),
+            Condition::All(children) | Condition::Any(children) => {
+                children.iter().for_each(|child| child.leaves(out))
+            }
+            Condition::Not(child) => child.leaves(out),
+        }
+    }
 }
 
 /// A checked declarative LF.
 #[derive(Debug)]
 pub(crate) struct Definition {
     pub info: LfInfo,
-    pub column: String,
     pub class: i8,
-    pub rule: Rule,
+    pub condition: Condition,
 }
 
 /// A parsed and checked LF file.
@@ -209,6 +286,13 @@ pub struct LfFile {
     pub(crate) definitions: Vec<Definition>,
 }
 
+/// What a file's LFs are checked against.
+struct Context<'a> {
+    path: &'a Path,
+    classes: &'a [String],
+    views: &'a BTreeMap<String, ViewSpec>,
+}
+
 impl LfFile {
     /// Read and check `path`.
     pub fn read(path: &Path) -> Result<LfFile, LfError> {
@@ -221,23 +305,53 @@ impl LfFile {
 
     /// Parse and check `text`, read from `path` (list files are relative to its folder).
     pub fn parse(path: &Path, text: &str) -> Result<LfFile, LfError> {
-        let raw: RawFile = toml::from_str(text).map_err(|error| LfError::Toml {
+        let toml_error = |message: String| LfError::Toml {
             path: path.to_owned(),
-            message: error.to_string(),
-        })?;
-        check_classes(path, &raw.classes)?;
-        let mut definitions = Vec::with_capacity(raw.lf.len());
-        for spanned in raw.lf {
-            let line = text[..spanned.span().start].matches('\n').count() + 1;
-            let spec = spanned.into_inner();
-            let definition =
-                check(path, &raw.classes, &spec).map_err(|message| LfError::Definition {
-                    path: path.to_owned(),
-                    line,
-                    lf: spec.common().0.to_owned(),
-                    message,
-                })?;
-            definitions.push(definition);
+            message,
+        };
+        let raw: RawFile = toml::from_str(text).map_err(|error| toml_error(error.to_string()))?;
+        check_classes(&raw.classes).map_err(toml_error)?;
+        check_views(&raw.views).map_err(toml_error)?;
+        let context = Context {
+            path,
+            classes: &raw.classes,
+            views: &raw.views,
+        };
+        let mut blocks: Vec<(usize, bool, Table)> = raw
+            .lf
+            .into_iter()
+            .map(|block| (block.span().start, false, block.into_inner()))
+            .chain(
+                raw.generate
+                    .into_iter()
+                    .map(|block| (block.span().start, true, block.into_inner())),
+            )
+            .collect();
+        blocks.sort_by_key(|(start, _, _)| *start);
+        let mut definitions = Vec::new();
+        let mut lf_number = 0;
+        for (start, generator, table) in blocks {
+            let line = text[..start].matches('\n').count() + 1;
+            let at = |lf: String, message: String| LfError::Definition {
+                path: path.to_owned(),
+                line,
+                lf,
+                message,
+            };
+            if generator {
+                let template_name = name_of(&table).unwrap_or("[[generate]]").to_owned();
+                let expanded = super::generate::expand(path, table)
+                    .map_err(|message| at(template_name, message))?;
+                for (name, table) in expanded {
+                    definitions
+                        .push(definition(&context, table).map_err(|message| at(name, message))?);
+                }
+            } else {
+                lf_number += 1;
+                let name =
+                    name_of(&table).map_or_else(|| format!("number {lf_number}"), str::to_owned);
+                definitions.push(definition(&context, table).map_err(|message| at(name, message))?);
+            }
         }
         let infos = definitions
             .iter()
@@ -253,94 +367,264 @@ impl LfFile {
     }
 }
 
-fn check_classes(path: &Path, classes: &[String]) -> Result<(), LfError> {
-    let problem = if classes.len() < 2 {
-        Some("`classes` must name at least two classes".to_owned())
-    } else if classes.len() > 127 {
-        Some("`classes` may name at most 127 classes".to_owned())
-    } else if let Some(empty) = classes.iter().position(|class| class.trim().is_empty()) {
-        Some(format!("class {empty} has an empty name"))
-    } else {
-        let mut seen = HashSet::new();
-        classes
-            .iter()
-            .find(|class| !seen.insert(class.as_str()))
-            .map(|class| format!("class `{class}` is named twice"))
-    };
-    match problem {
-        Some(message) => Err(LfError::Toml {
-            path: path.to_owned(),
-            message,
-        }),
+fn name_of(table: &Table) -> Option<&str> {
+    table.get("name").and_then(Value::as_str)
+}
+
+fn check_classes(classes: &[String]) -> Result<(), String> {
+    if classes.len() < 2 {
+        return Err("`classes` must name at least two classes".to_owned());
+    }
+    if classes.len() > 127 {
+        return Err("`classes` may name at most 127 classes".to_owned());
+    }
+    if let Some(empty) = classes.iter().position(|class| class.trim().is_empty()) {
+        return Err(format!("class {empty} has an empty name"));
+    }
+    let mut seen = HashSet::new();
+    match classes.iter().find(|class| !seen.insert(class.as_str())) {
+        Some(class) => Err(format!("class `{class}` is named twice")),
         None => Ok(()),
     }
 }
 
-/// Check one LF and compile its rule; `Err` is the message.
-fn check(path: &Path, classes: &[String], spec: &LfSpec) -> Result<Definition, String> {
-    let (name, column, label, kind) = spec.common();
+fn check_views(views: &BTreeMap<String, ViewSpec>) -> Result<(), String> {
+    for (name, view) in views {
+        if view.column.is_empty() {
+            return Err(format!("view `{name}`: `column` is empty"));
+        }
+        if view.steps.is_empty() {
+            let steps: Vec<&str> = Step::ALL.iter().map(|step| step.name()).collect();
+            return Err(format!(
+                "view `{name}`: `steps` is empty; give some of {}",
+                steps.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Check one LF table (`name`, `label`, optional `unless`, and a condition); `Err` is the
+/// message.
+fn definition(context: &Context<'_>, mut table: Table) -> Result<Definition, String> {
+    let fingerprint_source = serde_json::to_vec(&table).expect("TOML tables serialize");
+    let name = take_string(&mut table, "name")?;
     if name.trim().is_empty() {
         return Err("`name` is empty".to_owned());
     }
-    if column.is_empty() {
-        return Err("`column` is empty".to_owned());
-    }
-    let class = classes
+    let label = take_string(&mut table, "label")?;
+    let class = context
+        .classes
         .iter()
-        .position(|class| class == label)
+        .position(|class| *class == label)
         .ok_or_else(|| {
             format!(
                 "votes unknown class `{label}`; the classes are {}",
-                classes.join(", ")
+                context.classes.join(", ")
             )
         })?;
+    let unless = table.remove("unless");
+    let spec: ConditionSpec = parse_condition(Value::Table(table))?;
+    let mut condition = resolve(context, &spec, (None, None))?;
+    if let Some(unless) = unless {
+        let unless: ConditionSpec =
+            parse_condition(unless).map_err(|message| format!("in `unless`: {message}"))?;
+        let inherited = spec.target();
+        let unless = resolve(context, &unless, inherited)
+            .map_err(|message| format!("in `unless`: {message}"))?;
+        condition = Condition::All(vec![condition, Condition::Not(Box::new(unless))]);
+    }
+    let mut leaves = Vec::new();
+    condition.leaves(&mut leaves);
     let mut hasher = blake3::Hasher::new();
-    hasher.update(&serde_json::to_vec(spec).expect("specs serialize"));
-    let (rule, column_type) = match spec {
-        LfSpec::Keyword(spec) => (keyword_rule(spec)?, ColumnType::Text),
-        LfSpec::Regex(spec) => (regex_rule(spec)?, ColumnType::Text),
-        LfSpec::Threshold(spec) => {
-            if !spec.value.is_finite() {
-                return Err("`value` must be a finite number".to_owned());
-            }
-            (Rule::Threshold(spec.op, spec.value), ColumnType::Float)
+    hasher.update(&fingerprint_source);
+    let mut columns: Vec<(String, ColumnType)> = Vec::new();
+    for leaf in leaves {
+        hasher.update(leaf.key.as_bytes());
+        let column_type = match leaf.test {
+            Test::Threshold(..) => ColumnType::Float,
+            _ => ColumnType::Text,
+        };
+        let column = (leaf.source.column.clone(), column_type);
+        if !columns.contains(&column) {
+            columns.push(column);
         }
-        LfSpec::Length(spec) => {
-            if !spec.value.is_finite() {
-                return Err("`value` must be a finite number".to_owned());
-            }
-            (
-                Rule::Length(spec.unit, spec.op, spec.value),
-                ColumnType::Text,
-            )
-        }
-        LfSpec::Lookup(spec) => (lookup_rule(path, spec, &mut hasher)?, ColumnType::Text),
-    };
+    }
     let info = LfInfo {
-        name: name.to_owned(),
+        name,
         origin: LfOrigin::Declarative {
-            file: path.to_owned(),
-            kind: kind.to_owned(),
+            file: context.path.to_owned(),
+            kind: spec.kind().to_owned(),
         },
-        columns: vec![(column.to_owned(), column_type)],
+        columns,
         fingerprint: hasher.finalize().to_hex().to_string(),
     };
     Ok(Definition {
         info,
-        column: column.to_owned(),
         class: class as i8,
-        rule,
+        condition,
     })
 }
 
-fn keyword_rule(spec: &KeywordSpec) -> Result<Rule, String> {
+fn take_string(table: &mut Table, field: &str) -> Result<String, String> {
+    match table.remove(field) {
+        Some(Value::String(text)) => Ok(text),
+        Some(other) => Err(format!(
+            "`{field}` must be a string, not {}",
+            other.type_str()
+        )),
+        None => Err(format!("missing field `{field}`")),
+    }
+}
+
+fn parse_condition(value: Value) -> Result<ConditionSpec, String> {
+    if let Value::Table(table) = &value
+        && !table.contains_key("kind")
+    {
+        return Err(format!(
+            "missing field `kind`; the kinds are {}",
+            KINDS.join(", ")
+        ));
+    }
+    value
+        .try_into()
+        .map_err(|error: toml::de::Error| error.message().trim_end().to_owned())
+}
+
+/// The condition kinds, for messages.
+const KINDS: [&str; 8] = [
+    "keyword",
+    "regex",
+    "threshold",
+    "lookup",
+    "length",
+    "all",
+    "any",
+    "not",
+];
+
+/// The `column` and `view` in force: a condition's own, else its parent's.
+type Target<'a> = (Option<&'a String>, Option<&'a String>);
+
+/// Check a condition and the conditions under it.
+fn resolve(
+    context: &Context<'_>,
+    spec: &ConditionSpec,
+    inherited: Target<'_>,
+) -> Result<Condition, String> {
+    let own = spec.target();
+    if own.0.is_some() && own.1.is_some() {
+        return Err(format!(
+            "a `{}` condition gives both `column` and `view`; give one (a view names its column)",
+            spec.kind()
+        ));
+    }
+    let target = if own.0.is_some() || own.1.is_some() {
+        own
+    } else {
+        inherited
+    };
+    let children = |conditions: &[ConditionSpec]| -> Result<Vec<Condition>, String> {
+        if conditions.is_empty() {
+            return Err(format!("`{}` has no `conditions`", spec.kind()));
+        }
+        conditions
+            .iter()
+            .map(|condition| resolve(context, condition, target))
+            .collect()
+    };
+    let test = match spec {
+        ConditionSpec::All(group) => return Ok(Condition::All(children(&group.conditions)?)),
+        ConditionSpec::Any(group) => return Ok(Condition::Any(children(&group.conditions)?)),
+        ConditionSpec::Not(not) => {
+            return Ok(Condition::Not(Box::new(resolve(
+                context,
+                &not.condition,
+                target,
+            )?)));
+        }
+        ConditionSpec::Keyword(spec) => keyword_test(spec)?,
+        ConditionSpec::Regex(spec) => regex_test(spec)?,
+        ConditionSpec::Threshold(spec) => {
+            if target.1.is_some() {
+                return Err(
+                    "a `threshold` reads a numeric column: give `column`, not `view`".to_owned(),
+                );
+            }
+            Test::Threshold(spec.op, finite(spec.value)?)
+        }
+        ConditionSpec::Length(spec) => Test::Length(spec.unit, spec.op, finite(spec.value)?),
+        ConditionSpec::Lookup(spec) => lookup_test(context.path, spec)?,
+    };
+    let source = source(context, spec.kind(), target)?;
+    // The key leaves out where `column` or `view` was written: the resolved source counts.
+    let mut written = serde_json::to_value(spec).expect("specs serialize");
+    if let Some(fields) = written.as_object_mut() {
+        fields.remove("column");
+        fields.remove("view");
+    }
+    let mut key = format!("{written}\0{}\0{:?}", source.column, source.steps);
+    if let (Test::Text(TextRule::Keywords { words, .. }), ConditionSpec::Lookup(_)) = (&test, spec)
+    {
+        // A token lookup's entries may come from a file: the key holds them.
+        key.push_str(&words.join("\n"));
+    }
+    if let Test::LookupValue(list) = &test {
+        key.push_str(&list.fingerprint());
+    }
+    Ok(Condition::Leaf(Leaf { source, test, key }))
+}
+
+fn source(context: &Context<'_>, kind: &str, target: Target<'_>) -> Result<Source, String> {
+    match target {
+        (Some(column), _) if column.is_empty() => Err("`column` is empty".to_owned()),
+        (Some(column), _) => Ok(Source {
+            column: column.clone(),
+            steps: Vec::new(),
+        }),
+        (None, Some(view)) => match context.views.get(view) {
+            Some(spec) => Ok(Source {
+                column: spec.column.clone(),
+                steps: spec.steps.clone(),
+            }),
+            None if context.views.is_empty() => Err(format!(
+                "view `{view}` is not defined; define it with a [views.{view}] table"
+            )),
+            None => {
+                let known: Vec<String> = context
+                    .views
+                    .keys()
+                    .map(|name| format!("`{name}`"))
+                    .collect();
+                Err(format!(
+                    "view `{view}` is not defined; the views are {}",
+                    known.join(", ")
+                ))
+            }
+        },
+        (None, None) => Err(format!(
+            "the `{kind}` condition reads no column: give `column` (or `view`) on it or on an \
+             enclosing condition"
+        )),
+    }
+}
+
+fn finite(value: f64) -> Result<f64, String> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err("`value` must be a finite number".to_owned())
+    }
+}
+
+fn keyword_test(spec: &KeywordSpec) -> Result<Test, String> {
     if spec.keywords.is_empty() {
         return Err("`keywords` is empty".to_owned());
     }
     if spec.keywords.iter().any(String::is_empty) {
         return Err("`keywords` holds an empty string, which would match everything".to_owned());
     }
-    Ok(Rule::Text(TextRule::Keywords {
+    Ok(Test::Text(TextRule::Keywords {
         words: spec.keywords.clone(),
         case_sensitive: spec.case_sensitive,
         whole_word: spec.word_match == WordMatch::Word,
@@ -348,27 +632,22 @@ fn keyword_rule(spec: &KeywordSpec) -> Result<Rule, String> {
     }))
 }
 
-fn regex_rule(spec: &RegexSpec) -> Result<Rule, String> {
+fn regex_test(spec: &RegexSpec) -> Result<Test, String> {
     let rule = TextRule::Regex {
         pattern: spec.pattern.clone(),
         case_sensitive: spec.case_sensitive,
     };
     rule.check_regex()
         .map_err(|error| format!("invalid `pattern`: {error}"))?;
-    Ok(Rule::Text(rule))
+    Ok(Test::Text(rule))
 }
 
-fn lookup_rule(
-    path: &Path,
-    spec: &LookupSpec,
-    hasher: &mut blake3::Hasher,
-) -> Result<Rule, String> {
+fn lookup_test(path: &Path, spec: &LookupSpec) -> Result<Test, String> {
     let mut entries = spec.values.clone();
     if let Some(file) = &spec.file {
         let resolved = path.parent().unwrap_or(Path::new(".")).join(file);
         let contents = std::fs::read_to_string(&resolved)
             .map_err(|error| format!("cannot read list file `{}`: {error}", resolved.display()))?;
-        hasher.update(contents.as_bytes());
         entries.extend(
             contents
                 .lines()
@@ -383,91 +662,40 @@ fn lookup_rule(
         );
     }
     Ok(match spec.lookup_match {
-        LookupMatch::Token => Rule::Text(TextRule::Keywords {
+        LookupMatch::Token => Test::Text(TextRule::Keywords {
             words: entries,
             case_sensitive: spec.case_sensitive,
             whole_word: true,
             require_all: false,
         }),
-        LookupMatch::Value => {
-            let entries = entries
-                .into_iter()
-                .map(|entry| {
-                    if spec.case_sensitive {
-                        entry
-                    } else {
-                        entry.to_lowercase()
-                    }
-                })
-                .collect();
-            Rule::LookupValue(entries, spec.case_sensitive)
-        }
+        LookupMatch::Value => Test::LookupValue(ValueList::new(entries, spec.case_sensitive)),
     })
 }
 
-/// Compile the LFs of every file into evaluators; text rules over the same column are fused.
+/// Compile the LFs of every file into one evaluator (see [`super::program`]).
 pub(crate) fn compile(
     files: &[LfFile],
     position: &BTreeMap<&str, usize>,
 ) -> Result<Vec<BoundEvaluator>, LfError> {
-    let mut text_rules: BTreeMap<&str, Vec<(usize, i8, &TextRule)>> = BTreeMap::new();
-    let mut evaluators = Vec::new();
-    for definition in files.iter().flat_map(|file| &file.definitions) {
-        let output = position[definition.info.name.as_str()];
-        let column = definition.column.clone();
-        let evaluator: Box<dyn Evaluator> = match &definition.rule {
-            Rule::Text(rule) => {
-                text_rules.entry(&definition.column).or_default().push((
-                    output,
-                    definition.class,
-                    rule,
-                ));
-                continue;
-            }
-            Rule::Threshold(op, value) => Box::new(ThresholdEvaluator::new(
-                column,
-                *op,
-                *value,
-                definition.class,
-            )),
-            Rule::Length(unit, op, value) => Box::new(LengthEvaluator::new(
-                column,
-                *unit,
-                *op,
-                *value,
-                definition.class,
-            )),
-            Rule::LookupValue(entries, case_sensitive) => Box::new(LookupValueEvaluator::new(
-                column,
-                entries.clone(),
-                *case_sensitive,
-                definition.class,
-            )),
-        };
-        evaluators.push(BoundEvaluator {
-            evaluator,
-            outputs: vec![output],
-        });
+    let definitions: Vec<&Definition> = files.iter().flat_map(|file| &file.definitions).collect();
+    if definitions.is_empty() {
+        return Ok(Vec::new());
     }
-    for (column, rules) in text_rules {
-        let outputs = rules.iter().map(|(output, _, _)| *output).collect();
-        let compiled: Vec<(i8, &TextRule)> = rules
-            .iter()
-            .map(|(_, class, rule)| (*class, *rule))
-            .collect();
-        let matcher = FusedMatcher::new(column, &compiled).map_err(|message| LfError::Toml {
-            path: files
-                .first()
-                .map(|file| file.path.clone())
-                .unwrap_or_default(),
-            message,
-        })?;
-        evaluators.push(BoundEvaluator {
-            evaluator: Box::new(matcher),
-            outputs,
-        });
-    }
-    Ok(evaluators)
+    let outputs = definitions
+        .iter()
+        .map(|definition| position[definition.info.name.as_str()])
+        .collect();
+    let program = super::program::Program::new(&definitions).map_err(|message| LfError::Toml {
+        path: files
+            .first()
+            .map(|file| file.path.clone())
+            .unwrap_or_default(),
+        message,
+    })?;
+    Ok(vec![BoundEvaluator {
+        evaluator: Box::new(program),
+        outputs,
+    }])
 }
 
 #[cfg(test)]
@@ -528,15 +756,23 @@ label = "SPAM"
         assert_eq!(classes, [1, 1, 1, 1, 0, 1, 0]);
     }
 
+    /// The test of the only leaf of the first LF.
+    fn first_test(file: &LfFile) -> &Test {
+        let Condition::Leaf(leaf) = &file.definitions[0].condition else {
+            panic!("a leaf condition")
+        };
+        &leaf.test
+    }
+
     #[test]
     fn defaults_follow_the_documentation() {
         let file = parse(ONE_KEYWORD).unwrap();
-        let Rule::Text(TextRule::Keywords {
+        let Test::Text(TextRule::Keywords {
             case_sensitive,
             whole_word,
             require_all,
             ..
-        }) = &file.definitions[0].rule
+        }) = first_test(&file)
         else {
             panic!("a keyword rule")
         };
@@ -545,7 +781,7 @@ label = "SPAM"
             .replace("kind = \"keyword\"", "kind = \"regex\"")
             .replace("keywords = [\"my\"]", "pattern = \"a+\"");
         let file = parse(&regex).unwrap();
-        let Rule::Text(TextRule::Regex { case_sensitive, .. }) = &file.definitions[0].rule else {
+        let Test::Text(TextRule::Regex { case_sensitive, .. }) = first_test(&file) else {
             panic!("a regex rule")
         };
         assert!(
@@ -605,14 +841,32 @@ label = "SPAM"
         assert!(missing.contains("cannot read list file"), "{missing}");
         std::fs::write(dir.path().join("list.txt"), "Alpha\r\nbeta\n\n").unwrap();
         let first = LfFile::read(&lfs).unwrap();
-        let Rule::LookupValue(entries, false) = &first.definitions[0].rule else {
+        let Test::LookupValue(list) = first_test(&first) else {
             panic!("a value lookup")
         };
-        let mut entries: Vec<&String> = entries.iter().collect();
-        entries.sort();
-        assert_eq!(entries, ["alpha", "beta"]);
+        assert_eq!(list.sorted(), ["alpha", "beta"]);
         std::fs::write(dir.path().join("list.txt"), "alpha\nbeta\ngamma\n").unwrap();
         let second = LfFile::read(&lfs).unwrap();
         assert_ne!(first.infos[0].fingerprint, second.infos[0].fingerprint);
+    }
+    #[test]
+    fn an_invalid_field_names_its_own_lf_and_line() {
+        let mut text = String::from("classes = [\"HAM\", \"SPAM\"]\n");
+        for name in ["first", "second", "third", "fourth"] {
+            let words = if name == "fourth" {
+                "keywrods"
+            } else {
+                "keywords"
+            };
+            text.push_str(&format!(
+                "\n[[lf]]\nname = \"{name}\"\nkind = \"keyword\"\ncolumn = \"text\"\n{words} = [\"x\"]\nlabel = \"SPAM\"\n"
+            ));
+        }
+        let error = parse(&text).unwrap_err().to_string();
+        // The fourth `[[lf]]` header is on line 24.
+        assert!(
+            error.starts_with("`test.toml` line 24, LF `fourth`: unknown field `keywrods`"),
+            "{error}"
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! The fused text matcher: every keyword, token-lookup and regex LF over one column, evaluated
-//! in one pass over each value per automaton (one Aho-Corasick automaton for the
-//! case-insensitive words, one for the case-sensitive words, one `RegexSet`).
+//! The fused text matcher: every keyword, token-lookup and regex condition over one column (or
+//! view), evaluated in one pass over each value per automaton (one Aho-Corasick automaton for
+//! the case-insensitive words, one for the case-sensitive words, one `RegexSet`), whatever the
+//! number of LFs.
 //!
 //! Case-insensitive words follow Python's `word in text.lower()`: the text is lower-cased
 //! (Unicode) and searched for the lower-cased word. ASCII text, the common case, is searched in
@@ -9,9 +10,6 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind, Span, packed};
 use labelgen_sdk::text::lowercase_adds_ascii;
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-
-use super::{Chunk, EvalError, Evaluator, VoteSink};
-use crate::io::table::ColumnType;
 
 /// A text rule of one LF.
 #[derive(Clone, Debug)]
@@ -185,15 +183,14 @@ enum Regexes {
 }
 
 struct KeywordRule {
-    output: usize,
-    class: i8,
+    /// The rule's index among those the matcher was built from.
+    rule: usize,
     require_all: bool,
     n_words: usize,
 }
 
-/// Every text rule over one column.
+/// Every text rule over one column or view.
 pub(crate) struct FusedMatcher {
-    inputs: Vec<(String, ColumnType)>,
     keyword_rules: Vec<KeywordRule>,
     insensitive: Option<WordAutomaton>,
     /// Whether every case-insensitive word is ASCII.
@@ -203,19 +200,17 @@ pub(crate) struct FusedMatcher {
     insensitive_i_or_k: bool,
     sensitive: Option<WordAutomaton>,
     regexes: Regexes,
-    /// Class voted by each output.
-    classes: Vec<i8>,
 }
 
 impl FusedMatcher {
-    /// Fuse `rules` (class voted, rule) over `column`; output `i` is `rules[i]`.
-    pub fn new(column: &str, rules: &[(i8, &TextRule)]) -> Result<FusedMatcher, String> {
+    /// Fuse `rules`; [`FusedMatcher::matches`] reports rule `i` as `i`.
+    pub fn new(rules: &[&TextRule]) -> Result<FusedMatcher, String> {
         let mut keyword_rules = Vec::new();
         let mut insensitive = Vec::new();
         let mut sensitive = Vec::new();
         let mut patterns = Vec::new();
         let mut regex_outputs = Vec::new();
-        for (output, (class, rule)) in rules.iter().enumerate() {
+        for (index, rule) in rules.iter().enumerate() {
             match rule {
                 TextRule::Keywords {
                     words,
@@ -237,8 +232,7 @@ impl FusedMatcher {
                         }
                     }
                     keyword_rules.push(KeywordRule {
-                        output,
-                        class: *class,
+                        rule: index,
                         require_all: *require_all,
                         n_words: words.len(),
                     });
@@ -249,7 +243,7 @@ impl FusedMatcher {
                 } => {
                     let flag = if *case_sensitive { "" } else { "(?i)" };
                     patterns.push(format!("{flag}(?:{pattern})"));
-                    regex_outputs.push(output);
+                    regex_outputs.push(index);
                 }
             }
         }
@@ -267,7 +261,6 @@ impl FusedMatcher {
             ),
         };
         Ok(FusedMatcher {
-            inputs: vec![(column.to_owned(), ColumnType::Text)],
             keyword_rules,
             insensitive_ascii: insensitive.iter().all(|(word, _)| word.is_ascii()),
             insensitive_i_or_k: insensitive
@@ -276,12 +269,11 @@ impl FusedMatcher {
             insensitive: WordAutomaton::new(insensitive)?,
             sensitive: WordAutomaton::new(sensitive)?,
             regexes,
-            classes: rules.iter().map(|(class, _)| *class).collect(),
         })
     }
 
-    /// Vote on one text, calling `vote(output, class)` for every LF that fires.
-    fn vote_text(&self, text: &str, scratch: &mut Scratch, mut vote: impl FnMut(usize, i8)) {
+    /// Call `fire(rule)` for every rule that holds on `text`.
+    pub fn matches(&self, text: &str, scratch: &mut Scratch, mut fire: impl FnMut(usize)) {
         if !self.keyword_rules.is_empty() {
             let Scratch {
                 found,
@@ -297,7 +289,8 @@ impl FusedMatcher {
                         && !(self.insensitive_i_or_k && lowercase_adds_ascii(text)));
                 let haystack = if fold {
                     folded.clear();
-                    folded.extend(text.bytes().map(|byte| byte.to_ascii_lowercase()));
+                    folded.extend_from_slice(text.as_bytes());
+                    folded.make_ascii_lowercase();
                     // SAFETY: lower-casing ASCII bytes and keeping the others keeps UTF-8 valid.
                     unsafe { std::str::from_utf8_unchecked(folded) }
                 } else {
@@ -324,7 +317,7 @@ impl FusedMatcher {
                     count > 0
                 };
                 if fires {
-                    vote(rule.output, rule.class);
+                    fire(rule.rule);
                 }
             }
         }
@@ -332,12 +325,12 @@ impl FusedMatcher {
             Regexes::None => {}
             Regexes::One(regex, output) => {
                 if regex.is_match(text) {
-                    vote(*output, self.classes[*output]);
+                    fire(*output);
                 }
             }
             Regexes::Set(set, outputs) => {
                 for index in set.matches(text).iter() {
-                    vote(outputs[index], self.classes[outputs[index]]);
+                    fire(outputs[index]);
                 }
             }
         }
@@ -346,29 +339,10 @@ impl FusedMatcher {
 
 /// Buffers reused from row to row.
 #[derive(Default)]
-struct Scratch {
+pub(crate) struct Scratch {
     found: Vec<(u32, u32)>,
     folded: Vec<u8>,
     lowered: String,
-}
-
-impl Evaluator for FusedMatcher {
-    fn inputs(&self) -> &[(String, ColumnType)] {
-        &self.inputs
-    }
-
-    fn evaluate(&self, chunk: &Chunk<'_>, sink: &mut VoteSink<'_>) -> Result<(), EvalError> {
-        let column = chunk.columns[0];
-        let mut scratch = Scratch::default();
-        for row in 0..chunk.len {
-            if let Some(text) = column.text(chunk.start + row) {
-                self.vote_text(text, &mut scratch, |output, class| {
-                    sink.set(row, output, class)
-                });
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -389,10 +363,13 @@ mod tests {
         }
     }
 
-    fn votes(matcher: &FusedMatcher, text: &str) -> Vec<i8> {
-        let mut result = vec![-1; matcher.classes.len()];
-        matcher.vote_text(text, &mut Scratch::default(), |output, class| {
-            result[output] = class
+    /// Per rule, `class` when it holds and -1 otherwise.
+    fn votes(rules: &[(i8, &TextRule)], text: &str) -> Vec<i8> {
+        let only: Vec<&TextRule> = rules.iter().map(|(_, rule)| *rule).collect();
+        let matcher = FusedMatcher::new(&only).unwrap();
+        let mut result = vec![-1; rules.len()];
+        matcher.matches(text, &mut Scratch::default(), |rule| {
+            result[rule] = rules[rule].0
         });
         result
     }
@@ -400,7 +377,7 @@ mod tests {
     #[test]
     fn substring_case_insensitive_like_python_lower() {
         let rule = keywords(&["my"], false, false, false);
-        let matcher = FusedMatcher::new("text", &[(1, &rule)]).unwrap();
+        let matcher = [(1, &rule)];
         assert_eq!(votes(&matcher, "Check MY channel"), [1]);
         assert_eq!(votes(&matcher, "a mystery"), [1]);
         assert_eq!(votes(&matcher, "nothing here"), [-1]);
@@ -411,7 +388,7 @@ mod tests {
     #[test]
     fn non_ascii_keywords_match_after_unicode_lowercasing() {
         let rule = keywords(&["ÉTÉ"], false, false, false);
-        let matcher = FusedMatcher::new("text", &[(0, &rule)]).unwrap();
+        let matcher = [(0, &rule)];
         assert_eq!(votes(&matcher, "un bel été"), [0]);
         assert_eq!(votes(&matcher, "UN BEL ÉTÉ"), [0]);
         assert_eq!(votes(&matcher, "un bel ete"), [-1]);
@@ -420,7 +397,7 @@ mod tests {
     #[test]
     fn case_sensitive_words_need_exact_case() {
         let rule = keywords(&["USA"], true, false, false);
-        let matcher = FusedMatcher::new("text", &[(0, &rule)]).unwrap();
+        let matcher = [(0, &rule)];
         assert_eq!(votes(&matcher, "made in USA"), [0]);
         assert_eq!(votes(&matcher, "made in usa"), [-1]);
     }
@@ -428,7 +405,7 @@ mod tests {
     #[test]
     fn whole_words_need_boundaries() {
         let rule = keywords(&["my"], false, true, false);
-        let matcher = FusedMatcher::new("text", &[(1, &rule)]).unwrap();
+        let matcher = [(1, &rule)];
         assert_eq!(votes(&matcher, "my channel"), [1]);
         assert_eq!(votes(&matcher, "see: my!"), [1]);
         assert_eq!(votes(&matcher, "mystery"), [-1]);
@@ -441,7 +418,7 @@ mod tests {
     #[test]
     fn require_all_needs_every_word() {
         let rule = keywords(&["free", "money"], false, false, true);
-        let matcher = FusedMatcher::new("text", &[(1, &rule)]).unwrap();
+        let matcher = [(1, &rule)];
         assert_eq!(votes(&matcher, "FREE money now"), [1]);
         assert_eq!(votes(&matcher, "free stuff"), [-1]);
         assert_eq!(votes(&matcher, "free free free"), [-1]);
@@ -467,7 +444,7 @@ mod tests {
             (1, &check_out),
             (1, &digits),
         ];
-        let matcher = FusedMatcher::new("text", &rules).unwrap();
+        let matcher = rules;
         assert_eq!(
             votes(&matcher, "CHECK it OUT: mystery song 123"),
             [1, -1, 0, 1, 1]

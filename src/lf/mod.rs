@@ -3,13 +3,18 @@
 //! An LF has a name, reads some columns, and votes `-1` (abstain) or a class id in `0..k` for
 //! each row. LFs come from declarative TOML files ([`declarative`]) and from Rust plugins
 //! ([`plugin`]); [`LfSet::load`] gathers them, checks that every source declares the same classes
-//! and that names are unique, and compiles them into evaluators. Declarative keyword, lookup and
-//! regex LFs over the same column become one fused matcher ([`matcher`]) that reads each value
-//! once for all of them.
+//! and that names are unique, and compiles them into evaluators. Declarative LFs are compiled
+//! together ([`program`]): their conditions share atoms, views are computed once per row, and
+//! the keyword, lookup and regex tests over one column or view become one fused matcher
+//! ([`matcher`]) that reads each value once for all of them.
 
 pub mod declarative;
+mod generate;
+mod html_entities;
 pub(crate) mod matcher;
 pub mod plugin;
+pub mod preprocess;
+pub(crate) mod program;
 pub(crate) mod simple;
 
 use std::collections::BTreeMap;

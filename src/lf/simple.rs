@@ -1,11 +1,8 @@
-//! One-LF evaluators: numeric threshold, text length, lookup of a whole value.
+//! Tests of one value: numeric comparison, text length, lookup of a whole value.
 
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-
-use super::{Chunk, EvalError, Evaluator, VoteSink};
-use crate::io::table::ColumnType;
 
 /// A comparison operator, written as in code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,175 +56,79 @@ pub enum LengthUnit {
     Chars,
 }
 
-/// Votes `class` when a numeric column compares true to `value`.
-pub(crate) struct ThresholdEvaluator {
-    inputs: Vec<(String, ColumnType)>,
-    op: Comparison,
-    value: f64,
-    class: i8,
+/// Whether the token or character count of `text` compares true to `value`. Counting stops
+/// once it has passed `value` (every comparison with `value` then has the same answer), so long
+/// texts are not counted to the end.
+pub(crate) fn length_holds(text: &str, unit: LengthUnit, op: Comparison, value: f64) -> bool {
+    let limit = if value < 0.0 { 0 } else { value as usize + 1 };
+    let count = match unit {
+        LengthUnit::Tokens => labelgen_sdk::text::token_count_up_to(text, limit + 1),
+        LengthUnit::Chars if text.is_ascii() => text.len().min(limit + 1),
+        LengthUnit::Chars => text.chars().take(limit + 1).count(),
+    };
+    op.holds(count as f64, value)
 }
 
-impl ThresholdEvaluator {
-    pub fn new(column: String, op: Comparison, value: f64, class: i8) -> Self {
-        ThresholdEvaluator {
-            inputs: vec![(column, ColumnType::Float)],
-            op,
-            value,
-            class,
-        }
-    }
-}
-
-impl Evaluator for ThresholdEvaluator {
-    fn inputs(&self) -> &[(String, ColumnType)] {
-        &self.inputs
-    }
-
-    fn evaluate(&self, chunk: &Chunk<'_>, sink: &mut VoteSink<'_>) -> Result<(), EvalError> {
-        let column = chunk.columns[0];
-        for row in 0..chunk.len {
-            if column
-                .number(chunk.start + row)
-                .is_some_and(|number| self.op.holds(number, self.value))
-            {
-                sink.set(row, 0, self.class);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Votes `class` when the token or character count of a text compares true to `value`.
-pub(crate) struct LengthEvaluator {
-    inputs: Vec<(String, ColumnType)>,
-    unit: LengthUnit,
-    op: Comparison,
-    value: f64,
-    class: i8,
-}
-
-impl LengthEvaluator {
-    pub fn new(column: String, unit: LengthUnit, op: Comparison, value: f64, class: i8) -> Self {
-        LengthEvaluator {
-            inputs: vec![(column, ColumnType::Text)],
-            unit,
-            op,
-            value,
-            class,
-        }
-    }
-
-    /// The count, or any number above `value` once the count has passed it (every comparison
-    /// with `value` then has the same answer), so long texts are not counted to the end.
-    fn count(&self, text: &str) -> f64 {
-        let limit = if self.value < 0.0 {
-            0
-        } else {
-            self.value as usize + 1
-        };
-        let count = match self.unit {
-            LengthUnit::Tokens => labelgen_sdk::text::token_count_up_to(text, limit + 1),
-            LengthUnit::Chars if text.is_ascii() => text.len().min(limit + 1),
-            LengthUnit::Chars => text.chars().take(limit + 1).count(),
-        };
-        count as f64
-    }
-}
-
-impl Evaluator for LengthEvaluator {
-    fn inputs(&self) -> &[(String, ColumnType)] {
-        &self.inputs
-    }
-
-    fn evaluate(&self, chunk: &Chunk<'_>, sink: &mut VoteSink<'_>) -> Result<(), EvalError> {
-        let column = chunk.columns[0];
-        for row in 0..chunk.len {
-            if let Some(text) = column.text(chunk.start + row)
-                && self.op.holds(self.count(text), self.value)
-            {
-                sink.set(row, 0, self.class);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Votes `class` when the whole value is in a list.
-pub(crate) struct LookupValueEvaluator {
-    inputs: Vec<(String, ColumnType)>,
+/// A list of whole values, lower-cased unless case-sensitive.
+#[derive(Clone, Debug)]
+pub(crate) struct ValueList {
     entries: HashSet<String>,
     case_sensitive: bool,
-    class: i8,
 }
 
-impl LookupValueEvaluator {
-    /// `entries` must already be lower-cased when `case_sensitive` is false.
-    pub fn new(column: String, entries: HashSet<String>, case_sensitive: bool, class: i8) -> Self {
-        LookupValueEvaluator {
-            inputs: vec![(column, ColumnType::Text)],
+impl ValueList {
+    /// The list of `entries`, compared with or without case.
+    pub fn new(entries: Vec<String>, case_sensitive: bool) -> ValueList {
+        let entries = entries
+            .into_iter()
+            .map(|entry| {
+                if case_sensitive {
+                    entry
+                } else {
+                    entry.to_lowercase()
+                }
+            })
+            .collect();
+        ValueList {
             entries,
             case_sensitive,
-            class,
         }
     }
-}
 
-impl Evaluator for LookupValueEvaluator {
-    fn inputs(&self) -> &[(String, ColumnType)] {
-        &self.inputs
+    /// Whether the whole of `text` is in the list.
+    pub fn contains(&self, text: &str) -> bool {
+        if self.case_sensitive || (text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()))
+        {
+            self.entries.contains(text)
+        } else {
+            self.entries.contains(&text.to_lowercase())
+        }
     }
 
-    fn evaluate(&self, chunk: &Chunk<'_>, sink: &mut VoteSink<'_>) -> Result<(), EvalError> {
-        let column = chunk.columns[0];
-        for row in 0..chunk.len {
-            let Some(text) = column.text(chunk.start + row) else {
-                continue;
-            };
-            let found = if self.case_sensitive {
-                self.entries.contains(text)
-            } else {
-                self.entries.contains(&text.to_lowercase())
-            };
-            if found {
-                sink.set(row, 0, self.class);
-            }
+    /// A digest of the entries and the case mode, for telling lists apart.
+    pub fn fingerprint(&self) -> String {
+        let mut entries: Vec<&str> = self.entries.iter().map(String::as_str).collect();
+        entries.sort_unstable();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&[u8::from(self.case_sensitive)]);
+        for entry in entries {
+            hasher.update(entry.as_bytes()).update(b"\0");
         }
-        Ok(())
+        hasher.finalize().to_hex().to_string()
+    }
+
+    /// The entries, sorted (lower-cased unless case-sensitive).
+    #[cfg(test)]
+    pub fn sorted(&self) -> Vec<&str> {
+        let mut entries: Vec<&str> = self.entries.iter().map(String::as_str).collect();
+        entries.sort_unstable();
+        entries
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::table::{Column, ColumnBuilder};
-
-    fn text_column(values: &[Option<&str>]) -> Column {
-        let mut builder = ColumnBuilder::new(ColumnType::Text, values.len());
-        for value in values {
-            match value {
-                Some(text) => builder.push_text(text),
-                None => builder.push_null(),
-            }
-        }
-        builder.finish()
-    }
-
-    fn run(evaluator: &dyn Evaluator, column: &Column) -> Vec<i8> {
-        let mut votes = vec![-1; column.len()];
-        let chunk = Chunk {
-            columns: vec![column],
-            start: 0,
-            len: column.len(),
-            first_row: 0,
-        };
-        let mut sink = VoteSink {
-            votes: &mut votes,
-            stride: 1,
-            outputs: &[0],
-        };
-        evaluator.evaluate(&chunk, &mut sink).unwrap();
-        votes
-    }
 
     #[test]
     fn comparisons_hold_as_written_and_nan_never_fires() {
@@ -243,53 +144,37 @@ mod tests {
 
     #[test]
     fn length_counts_tokens_like_python_split() {
-        let column = text_column(&[
-            Some("a b  c\td"),
-            Some("one two three four five"),
-            Some(""),
-            None,
-        ]);
-        let evaluator =
-            LengthEvaluator::new("text".into(), LengthUnit::Tokens, Comparison::Less, 5.0, 0);
-        assert_eq!(run(&evaluator, &column), [0, -1, 0, -1]);
-        let exactly =
-            LengthEvaluator::new("text".into(), LengthUnit::Tokens, Comparison::Equal, 5.0, 1);
-        assert_eq!(run(&exactly, &column), [-1, 1, -1, -1]);
+        let less = |text| length_holds(text, LengthUnit::Tokens, Comparison::Less, 5.0);
+        assert!(less("a b  c\td"));
+        assert!(!less("one two three four five"));
+        assert!(less(""));
+        let exactly = |text| length_holds(text, LengthUnit::Tokens, Comparison::Equal, 5.0);
+        assert!(exactly("one two three four five"));
+        assert!(!exactly("one two three four five six seven"));
     }
 
     #[test]
     fn length_counts_unicode_chars() {
-        let column = text_column(&[Some("été"), Some("abcd")]);
-        let evaluator = LengthEvaluator::new(
-            "text".into(),
+        let at_most_3 = |text| length_holds(text, LengthUnit::Chars, Comparison::LessOrEqual, 3.0);
+        assert!(at_most_3("été"));
+        assert!(!at_most_3("abcd"));
+        assert!(length_holds(
+            "",
             LengthUnit::Chars,
-            Comparison::LessOrEqual,
-            3.0,
-            1,
-        );
-        assert_eq!(run(&evaluator, &column), [1, -1]);
-    }
-
-    #[test]
-    fn threshold_abstains_on_missing_values() {
-        let mut builder = ColumnBuilder::new(ColumnType::Float, 4);
-        builder.push_float(0.95);
-        builder.push_float(0.5);
-        builder.push_null();
-        builder.push_float(0.9);
-        let column = builder.finish();
-        let evaluator = ThresholdEvaluator::new("score".into(), Comparison::GreaterOrEqual, 0.9, 0);
-        assert_eq!(run(&evaluator, &column), [0, -1, -1, 0]);
+            Comparison::Greater,
+            -1.0
+        ));
     }
 
     #[test]
     fn lookup_matches_whole_values_with_optional_case() {
-        let column = text_column(&[Some("Spam Bot"), Some("spam bot 2"), Some("alice")]);
-        let entries: HashSet<String> = ["spam bot".to_owned()].into();
-        let insensitive = LookupValueEvaluator::new("author".into(), entries, false, 1);
-        assert_eq!(run(&insensitive, &column), [1, -1, -1]);
-        let entries: HashSet<String> = ["spam bot".to_owned()].into();
-        let sensitive = LookupValueEvaluator::new("author".into(), entries, true, 1);
-        assert_eq!(run(&sensitive, &column), [-1, -1, -1]);
+        let insensitive = ValueList::new(vec!["Spam Bot".to_owned()], false);
+        assert!(insensitive.contains("spam bot"));
+        assert!(insensitive.contains("SPAM BOT"));
+        assert!(!insensitive.contains("spam bot 2"));
+        assert!(!insensitive.contains("alice"));
+        let sensitive = ValueList::new(vec!["Spam Bot".to_owned()], true);
+        assert!(sensitive.contains("Spam Bot"));
+        assert!(!sensitive.contains("spam bot"));
     }
 }

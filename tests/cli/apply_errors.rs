@@ -282,14 +282,10 @@ fn invalid_toml_syntax_names_the_line() {
 fn unknown_field_is_named() {
     let bad = LFS.replace("keywords =", "keywrods =");
     let message = toml_fails(&bad);
-    // The line is that of the LF's table (the parser sees the fields of a tagged table at once).
+    // The line is that of the LF's table, which is read on its own.
     has(
         &message,
-        &[
-            "invalid LF file `lfs.toml`",
-            "unknown field `keywrods`",
-            "line 3",
-        ],
+        &["`lfs.toml` line 3, LF `keyword_my`: unknown field `keywrods`"],
     );
 }
 

@@ -151,6 +151,15 @@ pub fn text(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
 
+/// The five raw UCI files of datasets/youtube/raw, without `.csv`, in order.
+pub const UCI_FILES: [&str; 5] = [
+    "Youtube01-Psy",
+    "Youtube02-KatyPerry",
+    "Youtube03-LMFAO",
+    "Youtube04-Eminem",
+    "Youtube05-Shakira",
+];
+
 /// The raw UCI file Youtube01-Psy.csv.
 pub fn psy_csv() -> PathBuf {
     repo_path("datasets/youtube/raw/Youtube01-Psy.csv")

@@ -39,11 +39,17 @@
 //!
 //! A panic inside an LF is caught in the plugin and reported by labelgen with the LF's name and
 //! the row; it never crosses into the host. Build plugins with the default `panic = "unwind"`.
+//!
+//! Test LFs on a few rows with `cargo test` in the plugin crate: see [`testing`]. The [`text`]
+//! module has the helpers labelgen's declarative LFs use (Python's `in text.lower()` and
+//! `len(text.split())`), so a plugin can agree with a TOML file exactly. The walk-through is
+//! `docs/plugins.md` in labelgen's repository.
 #![deny(missing_docs)]
 
 pub mod abi;
 mod registry;
 mod row;
+pub mod testing;
 pub mod text;
 
 pub use row::Row;
