@@ -46,7 +46,7 @@ pub struct FitArguments {
     class_balance: ClassBalance,
     /// Take the class balance from gold labels, FILE:COLUMN (a labelled dev set, for example
     /// `dev.csv:label` or a WRENCH `valid.json:label`): each class's share of the labelled rows,
-    /// add-one smoothed. Worth it when the classes are imbalanced (see README).
+    /// add-one smoothed. Worth it when the classes are imbalanced (see docs/label-models.md).
     #[arg(long, value_name = "FILE:COLUMN", conflicts_with = "class_balance")]
     class_balance_from: Option<String>,
     /// Precision of the prior on the model's logits (0 = maximum likelihood).
