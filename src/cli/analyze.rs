@@ -207,7 +207,7 @@ pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
     };
     emit(arguments.output.as_deref(), &text)?;
     if let Some(path) = &arguments.html {
-        eprintln!("wrote {}", path.display());
+        super::note!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -238,11 +238,7 @@ fn default_columns(matrix: &labelgen::LabelMatrix) -> Vec<String> {
 fn emit(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match output {
         Some(path) => write_atomically(path, text.as_bytes()),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            Ok(stdout.flush()?)
-        }
+        None => super::write_stdout(format_args!("{text}")),
     }
 }
 

@@ -70,10 +70,10 @@ pub fn run(arguments: ApplyArguments) -> anyhow::Result<()> {
     output.write(&matrix)?;
     if !arguments.quiet {
         let elapsed = started.elapsed().as_secs_f64();
-        print!(
+        super::write_stdout(format_args!(
             "{}",
             super::progress::summary(&matrix, &arguments.output, elapsed)
-        );
+        ))?;
     }
     Ok(())
 }

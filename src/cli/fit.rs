@@ -107,7 +107,7 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         model.record_class_balance_source(format!("gold labels of {spec}"));
     }
     write_model(&arguments.output, &model)?;
-    print!("{}", describe(&model, &coverage, stats.len()));
+    super::write_stdout(format_args!("{}", describe(&model, &coverage, stats.len())))?;
     Ok(())
 }
 

@@ -83,7 +83,7 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
             .iter()
             .map(|(lf, class, count)| format!("`{lf}` {class} x{count}"))
             .collect();
-        eprintln!(
+        super::note!(
             "note: {} votes name classes their LF never voted in the training matrix ({}); the \
              model has no parameter for them and counts each as an LF right {:.0} % of the time",
             outside.iter().map(|(_, _, count)| count).sum::<usize>(),
@@ -130,9 +130,9 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
         .zip(&keep)
         .filter(|(label, keep)| **keep && **label < 0)
         .count();
-    println!(
+    super::outln!(
         "labelled {written} rows ({unlabelled} without a hard label) -> {}",
         arguments.output.display()
-    );
+    )?;
     Ok(())
 }

@@ -93,12 +93,12 @@ pub fn run(arguments: PredictArguments) -> anyhow::Result<()> {
         },
     )?;
     let elapsed = started.elapsed().as_secs_f64();
-    println!(
+    super::outln!(
         "predicted {} rows in {:.2} s ({:.0} rows/s); wrote {}",
         texts.len(),
         elapsed,
         texts.len() as f64 / elapsed.max(1e-9),
         arguments.output.display()
-    );
+    )?;
     Ok(())
 }

@@ -5,5 +5,6 @@ mod apply;
 mod apply_errors;
 mod common;
 mod endmodel;
+mod faults;
 mod model;
 mod pipeline;
