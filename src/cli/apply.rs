@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use labelgen::apply::{ApplyOptions, apply};
-use labelgen::io::matrix_file::MatrixOutput;
+use labelgen::io::matrix_file::{MatrixOutput, files_written};
 use labelgen::lf::{LfSet, LfSource};
 
 use super::progress::BarProgress;
@@ -55,6 +55,9 @@ pub fn run(arguments: ApplyArguments) -> anyhow::Result<()> {
             "no labeling functions: give at least one --lfs FILE.toml or --plugin LIB.so"
         );
     }
+    let mut inputs = vec![arguments.data.clone()];
+    inputs.extend(arguments.lf_files.iter().chain(&arguments.plugins).cloned());
+    super::check_outputs(&files_written(&arguments.output), &inputs)?;
     let set = LfSet::load(&sources)?;
     let output = MatrixOutput::create(&arguments.output)?;
     let options = ApplyOptions {

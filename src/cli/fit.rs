@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use labelgen::io::gold::read_gold;
-use labelgen::io::matrix_read::{ReadOptions, read_matrix};
+use labelgen::io::matrix_read::{ReadOptions, files_read, read_matrix};
 use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, fit, write_model};
 use labelgen::stats::PatternCounts;
 
@@ -63,6 +63,9 @@ pub struct FitArguments {
 }
 
 pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
+    let mut inputs = files_read(&arguments.matrix);
+    inputs.extend(super::spec_file(&arguments.class_balance_from));
+    super::check_outputs(std::slice::from_ref(&arguments.output), &inputs)?;
     let loaded = read_matrix(
         &arguments.matrix,
         &ReadOptions {

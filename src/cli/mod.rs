@@ -147,6 +147,24 @@ impl LabelPrior {
     }
 }
 
+/// Refuse `outputs` that would replace one of `inputs`, or each other. A gold-label or class
+/// balance spec (`FILE:COLUMN`) counts as its file.
+pub(crate) fn check_outputs(
+    outputs: &[std::path::PathBuf],
+    inputs: &[std::path::PathBuf],
+) -> Result<(), labelgen::io::atomic::OutputError> {
+    let outputs: Vec<&std::path::Path> = outputs.iter().map(|path| path.as_path()).collect();
+    let inputs: Vec<&std::path::Path> = inputs.iter().map(|path| path.as_path()).collect();
+    labelgen::io::atomic::check_outputs(&outputs, &inputs)
+}
+
+/// The file of a `FILE:COLUMN` spec, for [`check_outputs`].
+pub(crate) fn spec_file(spec: &Option<String>) -> Option<std::path::PathBuf> {
+    spec.as_deref()
+        .and_then(labelgen::io::gold::split_spec)
+        .map(|(file, _)| file.to_owned())
+}
+
 /// Parse `KEY=VALUE`.
 pub(crate) fn key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {

@@ -111,6 +111,9 @@ pub(crate) fn text_values(
 
 pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
     let started = Instant::now();
+    let mut inputs = vec![arguments.labels.clone()];
+    inputs.extend(arguments.valid.iter().cloned());
+    super::check_outputs(std::slice::from_ref(&arguments.output), &inputs)?;
     let table = read_labels(
         &arguments.labels,
         std::slice::from_ref(&arguments.text_column),

@@ -16,6 +16,25 @@ pub enum OutputError {
         /// The extensions accepted.
         expected: &'static str,
     },
+    /// An output path names a file the same command reads.
+    #[error(
+        "`{path}` is also an input of this command (`{input}`); writing it would replace that \
+         input: choose another output path"
+    )]
+    IsInput {
+        /// The output.
+        path: PathBuf,
+        /// The input it resolves to, as given.
+        input: PathBuf,
+    },
+    /// Two outputs of one command name the same file.
+    #[error("`{path}` is given as two outputs (`{other}` too); give each output its own path")]
+    SameOutput {
+        /// The output.
+        path: PathBuf,
+        /// The other output naming the same file.
+        other: PathBuf,
+    },
     /// The file could not be created or written.
     #[error("cannot write `{path}`: {message}")]
     Write {
@@ -24,6 +43,52 @@ pub enum OutputError {
         /// The cause.
         message: String,
     },
+}
+
+/// Refuse outputs that would replace an input of the same command (the same file once paths
+/// are resolved: symbolic links, `..` and hard links included) or each other.
+pub fn check_outputs(outputs: &[&Path], inputs: &[&Path]) -> Result<(), OutputError> {
+    for (index, output) in outputs.iter().enumerate() {
+        if let Some(input) = inputs.iter().find(|input| same_file(output, input)) {
+            return Err(OutputError::IsInput {
+                path: output.to_path_buf(),
+                input: input.to_path_buf(),
+            });
+        }
+        if let Some(other) = outputs[..index]
+            .iter()
+            .find(|other| same_file(output, other))
+        {
+            return Err(OutputError::SameOutput {
+                path: output.to_path_buf(),
+                other: other.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `left` and `right` name one file: the same device and inode when both exist (so a
+/// hard link is the file it links), else the same resolved path.
+fn same_file(left: &Path, right: &Path) -> bool {
+    #[cfg(unix)]
+    if let (Ok(left), Ok(right)) = (std::fs::metadata(left), std::fs::metadata(right)) {
+        use std::os::unix::fs::MetadataExt;
+        return left.dev() == right.dev() && left.ino() == right.ino();
+    }
+    resolved(left).is_some_and(|left| resolved(right) == Some(left))
+}
+
+/// `path` with its folder resolved (the file itself too when it exists).
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(path) = std::fs::canonicalize(path) {
+        return Some(path);
+    }
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(folder).ok()?.join(path.file_name()?))
 }
 
 /// A file being written next to its final path.
@@ -90,5 +155,30 @@ impl AtomicFile {
                 path,
                 message: error.error.to_string(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An output is refused when it is an input under another spelling or a hard link, and
+    /// when two outputs are one file; other files pass.
+    #[test]
+    fn outputs_that_are_inputs_or_each_other_are_refused() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = |name: &str| folder.path().join(name);
+        std::fs::write(path("data.csv"), "text\n").unwrap();
+        std::fs::hard_link(path("data.csv"), path("link.csv")).unwrap();
+        std::fs::create_dir(path("sub")).unwrap();
+        let dotted = folder.path().join("sub/../data.csv");
+        for output in [&path("data.csv"), &dotted, &path("link.csv")] {
+            let error = check_outputs(&[output], &[&path("data.csv")]).unwrap_err();
+            assert!(matches!(error, OutputError::IsInput { .. }), "{error}");
+        }
+        assert!(check_outputs(&[&path("L.csv")], &[&path("data.csv")]).is_ok());
+        let twice = [path("new.json"), folder.path().join("sub/../new.json")];
+        let error = check_outputs(&[&twice[0], &twice[1]], &[]).unwrap_err();
+        assert!(matches!(error, OutputError::SameOutput { .. }), "{error}");
     }
 }

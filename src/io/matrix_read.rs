@@ -107,6 +107,20 @@ fn invalid(path: &Path, message: impl std::fmt::Display) -> MatrixReadError {
     }
 }
 
+/// The files [`read_matrix`] reads for `path`: the file, and the `.meta.json` sidecar of a CSV
+/// matrix or the `label.json` beside a WRENCH split.
+pub fn files_read(path: &Path) -> Vec<PathBuf> {
+    let mut files = vec![path.to_owned()];
+    match path.extension().and_then(|extension| extension.to_str()) {
+        Some(extension) if extension.eq_ignore_ascii_case("csv") => files.push(sidecar_path(path)),
+        Some(extension) if extension.eq_ignore_ascii_case("json") => {
+            files.push(path.with_file_name("label.json"))
+        }
+        _ => {}
+    }
+    files
+}
+
 /// Read the label matrix at `path`: `.parquet`, `.csv` or a WRENCH split `.json`.
 pub fn read_matrix(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixReadError> {
     let extension = path

@@ -6,5 +6,6 @@ mod apply_errors;
 mod common;
 mod endmodel;
 mod faults;
+mod hostile;
 mod model;
 mod pipeline;

@@ -1,0 +1,246 @@
+//! Input a careless or hostile user gives: an output that is an input, a CSV quote left open,
+//! data in another order than the matrix, more classes than votes can name, a tampered model
+//! file, ambiguous columns, absurd batch sizes. Each gives a clear error (exit code 1) and
+//! leaves every file as it was, or the right result.
+
+use std::path::Path;
+
+use crate::common::*;
+
+const LFS: &str = r#"
+classes = ["HAM", "SPAM"]
+[[lf]]
+name = "keyword_my"
+kind = "keyword"
+column = "text"
+keywords = ["my"]
+label = "SPAM"
+
+[[lf]]
+name = "keyword_song"
+kind = "keyword"
+column = "text"
+keywords = ["song"]
+label = "HAM"
+"#;
+
+fn has(message: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(message.contains(part), "`{part}` missing from:\n{message}");
+    }
+}
+
+fn write(dir: &Path, name: &str, content: &str) {
+    std::fs::write(dir.join(name), content).unwrap();
+}
+
+/// `id,text` rows: ids 0.. and texts that make both LFs vote.
+fn comments(rows: usize) -> String {
+    let mut text = String::from("id,text\n");
+    for row in 0..rows {
+        let words = ["check my channel", "nice song", "my song", "hello"][row % 4];
+        text.push_str(&format!("{row},{words} {row}\n"));
+    }
+    text
+}
+
+/// A folder with `lfs.toml`, `data.csv` (`rows` comments), the matrix `L.parquet` applied with
+/// `--id-column id` and a majority-vote `model.json`.
+fn labelled_folder(rows: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "lfs.toml", LFS);
+    write(dir.path(), "data.csv", &comments(rows));
+    let apply = [
+        "apply",
+        "data.csv",
+        "--lfs",
+        "lfs.toml",
+        "--id-column",
+        "id",
+        "-o",
+        "L.parquet",
+        "-q",
+    ];
+    success(&labelgen(dir.path(), &apply));
+    let fit = [
+        "fit",
+        "L.parquet",
+        "--model",
+        "majority",
+        "-o",
+        "model.json",
+    ];
+    success(&labelgen(dir.path(), &fit));
+    dir
+}
+
+/// Run `args` in `dir`, expect failure and every file of `dir` unchanged; stderr.
+fn fails_changing_nothing(dir: &Path, args: &[&str]) -> String {
+    let snapshot = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        files_in(dir)
+            .into_iter()
+            .filter(|name| dir.join(name).is_file())
+            .map(|name| {
+                let bytes = std::fs::read(dir.join(&name)).unwrap();
+                (name, bytes)
+            })
+            .collect()
+    };
+    let before = snapshot(dir);
+    let message = failure(&labelgen(dir, args));
+    assert!(
+        snapshot(dir) == before,
+        "files changed or appeared: {:?} -> {:?}",
+        before.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+        files_in(dir)
+    );
+    message
+}
+
+/// Item 1: no command writes over one of its own inputs, whatever the path spelling (`./`, a
+/// hard link).
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let dir = labelled_folder(8);
+    let path = dir.path();
+    let message = fails_changing_nothing(
+        path,
+        &["apply", "data.csv", "--lfs", "lfs.toml", "-o", "./data.csv"],
+    );
+    has(
+        &message,
+        &[
+            "`./data.csv` is also an input of this command (`data.csv`)",
+            "choose another output path",
+        ],
+    );
+    fails_changing_nothing(
+        path,
+        &["label", "model.json", "L.parquet", "-o", "L.parquet"],
+    );
+    std::fs::hard_link(path.join("L.parquet"), path.join("same.parquet")).unwrap();
+    let message = fails_changing_nothing(
+        path,
+        &["label", "model.json", "L.parquet", "-o", "same.parquet"],
+    );
+    has(
+        &message,
+        &["`same.parquet` is also an input", "(`L.parquet`)"],
+    );
+    let message = fails_changing_nothing(path, &["fit", "L.parquet", "-o", "L.parquet"]);
+    has(&message, &["`L.parquet` is also an input"]);
+    fails_changing_nothing(
+        path,
+        &[
+            "label",
+            "model.json",
+            "L.parquet",
+            "-o",
+            "x.csv",
+            "--data",
+            "x.csv",
+        ],
+    );
+    fails_changing_nothing(
+        path,
+        &[
+            "analyze",
+            "L.parquet",
+            "--model",
+            "model.json",
+            "-o",
+            "model.json",
+        ],
+    );
+    let message = fails_changing_nothing(
+        path,
+        &[
+            "analyze",
+            "L.parquet",
+            "-o",
+            "report.html",
+            "--html",
+            "report.html",
+        ],
+    );
+    has(&message, &["`report.html` is given as two outputs"]);
+    // A different file of the same name elsewhere is fine.
+    std::fs::create_dir(path.join("out")).unwrap();
+    success(&labelgen(
+        path,
+        &[
+            "apply",
+            "data.csv",
+            "--lfs",
+            "lfs.toml",
+            "-o",
+            "out/data.csv",
+            "-q",
+        ],
+    ));
+}
+
+/// Item 3: `label --data` and `analyze --data` pair rows by the matrix's row keys, not by
+/// position alone.
+#[test]
+fn data_in_another_order_is_refused() {
+    let dir = labelled_folder(8);
+    let path = dir.path();
+    let data = std::fs::read_to_string(path.join("data.csv")).unwrap();
+    let mut lines: Vec<&str> = data.lines().collect();
+    lines.swap(3, 4);
+    write(path, "shuffled.csv", &(lines.join("\n") + "\n"));
+    let message = fails_changing_nothing(
+        path,
+        &[
+            "label",
+            "model.json",
+            "L.parquet",
+            "-o",
+            "labels.csv",
+            "--data",
+            "shuffled.csv",
+            "--keep-columns",
+            "text",
+        ],
+    );
+    has(
+        &message,
+        &[
+            "row 2 (counting from 0) of `shuffled.csv` has `id` `3`, but that row of the label matrix has `2`",
+        ],
+    );
+    let message = failure(&labelgen(
+        path,
+        &[
+            "analyze",
+            "L.parquet",
+            "--data",
+            "shuffled.csv",
+            "--lf",
+            "keyword_my",
+        ],
+    ));
+    has(
+        &message,
+        &["row 2 (counting from 0) of `shuffled.csv` has `id` `3`"],
+    );
+    // The same rows in the same order pair.
+    success(&labelgen(
+        path,
+        &[
+            "label",
+            "model.json",
+            "L.parquet",
+            "-o",
+            "labels.csv",
+            "--data",
+            "data.csv",
+            "--keep-columns",
+            "text",
+        ],
+    ));
+    let rows = csv_rows(&path.join("labels.csv"));
+    assert_eq!(rows[0][..2], ["id", "text"]);
+    assert_eq!(rows[3][..2], ["2", "my song 2"]);
+}
