@@ -180,6 +180,51 @@ fn an_output_that_is_an_input_is_refused() {
     ));
 }
 
+/// Item 2: a quote opened on line 4 and never closed swallowed the rest of the file; the
+/// error names that line.
+#[test]
+fn an_unterminated_quote_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "lfs.toml", LFS);
+    let mut data = comments(1000);
+    data = data.replacen("3,hello 3", "3,\"hello 3", 1);
+    write(dir.path(), "data.csv", &data);
+    let message = fails_changing_nothing(
+        dir.path(),
+        &["apply", "data.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
+    );
+    has(
+        &message,
+        &["`data.csv` line 5: a quoted field opens here and is never closed"],
+    );
+    // Deep in a large file (several blocks, parsed in parallel), the line is still exact.
+    let mut big = comments(200_000);
+    let line = 150_001;
+    big = big.replacen(
+        &format!("\n{},", line - 2),
+        &format!("\n{},\"", line - 2),
+        1,
+    );
+    write(dir.path(), "big.csv", &big);
+    let message = failure(&labelgen(
+        dir.path(),
+        &[
+            "apply",
+            "big.csv",
+            "--lfs",
+            "lfs.toml",
+            "--batch-rows",
+            "8",
+            "-o",
+            "L.parquet",
+        ],
+    ));
+    has(
+        &message,
+        &[&format!("`big.csv` line {line}: a quoted field opens here")],
+    );
+}
+
 /// Item 3: `label --data` and `analyze --data` pair rows by the matrix's row keys, not by
 /// position alone.
 #[test]
