@@ -42,7 +42,10 @@ pub enum AnalysisError {
         rows: usize,
     },
     /// A gold label is not a class.
-    #[error("gold label {value} on row {row} is not a class (0..{cardinality}, or -1 = unknown)")]
+    #[error(
+        "gold label {value} on row {row} (counting from 0) is not a class (0..{cardinality}, or \
+         -1 = unknown)"
+    )]
     GoldClass {
         /// The 0-based row.
         row: usize,

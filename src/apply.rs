@@ -72,7 +72,7 @@ pub enum ApplyError {
     #[error(transparent)]
     Eval(#[from] EvalError),
     /// The row-key column is unusable.
-    #[error("`{path}` row {row}: the id column `{column}` {message}")]
+    #[error("`{path}` row {row} (counting from 0): the id column `{column}` {message}")]
     RowKey {
         /// The input.
         path: PathBuf,

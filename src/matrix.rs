@@ -92,7 +92,7 @@ pub enum MatrixError {
     #[error("{0}")]
     Shape(String),
     /// A vote is outside `-1..k`.
-    #[error("LF `{lf}` votes {vote} on row {row}, outside -1..{cardinality}")]
+    #[error("LF `{lf}` votes {vote} on row {row} (counting from 0), outside -1..{cardinality}")]
     VoteOutOfRange {
         /// The LF.
         lf: String,
@@ -476,7 +476,7 @@ mod tests {
         let error = LabelMatrix::new(votes, names(2), vec!["a".into(), "b".into()]).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "LF `lf1` votes 2 on row 0, outside -1..2"
+            "LF `lf1` votes 2 on row 0 (counting from 0), outside -1..2"
         );
     }
 
@@ -500,7 +500,7 @@ mod tests {
     }
 
     /// The byte-wise range check at its edges: -2 and k refused, -1 and k - 1 accepted, with
-    /// 127 classes (the largest count an `i8` bound holds) and 200 (every vote up to 127 fits).
+    /// 127 classes (the most labelgen handles); 128 classes are refused whatever the votes.
     #[test]
     fn the_range_check_holds_at_its_edges() {
         let classes = |k: usize| (0..k).map(|class| class.to_string()).collect::<Vec<_>>();
@@ -513,14 +513,14 @@ mod tests {
         let error = matrix(array![[-1, 0], [5, -2]], 200).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "LF `lf1` votes -2 on row 1, outside -1..200"
+            "LF `lf1` votes -2 on row 1 (counting from 0), outside -1..200"
         );
         // Past one parallel block (1 << 16 cells), so the blocks are checked, not only the first.
         let mut votes = ndarray::Array2::from_elem((40_000, 2), 1i8);
         votes[[39_999, 0]] = 3;
         assert_eq!(
             matrix(votes, 3).unwrap_err().to_string(),
-            "LF `lf0` votes 3 on row 39999, outside -1..3"
+            "LF `lf0` votes 3 on row 39999 (counting from 0), outside -1..3"
         );
     }
 

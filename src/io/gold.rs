@@ -18,7 +18,8 @@ pub enum GoldError {
     Table(#[from] TableError),
     /// A value is not a class.
     #[error(
-        "`{path}` column `{column}` row {row}: `{value}` is not a class; the classes are {classes}"
+        "`{path}` column `{column}` row {row} (counting from 0): `{value}` is not a class; the \
+         classes are {classes}"
     )]
     NotAClass {
         /// The file.

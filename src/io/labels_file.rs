@@ -394,7 +394,7 @@ pub fn read_labels(path: &Path, columns: &[String]) -> Result<ReadLabels, ReadLa
         for row in 0..rows {
             probabilities[[row, class]] = numeric(column, row).ok_or_else(|| {
                 layout(format!(
-                    "column `p_{}` row {row} is not a number",
+                    "column `p_{}` row {row} (counting from 0) is not a number",
                     classes[class]
                 ))
             })?;
@@ -408,7 +408,7 @@ pub fn read_labels(path: &Path, columns: &[String]) -> Result<ReadLabels, ReadLa
                     Ok(value as i64)
                 } else {
                     Err(layout(format!(
-                        "`label` row {row} is {value}, not a class id or -1"
+                        "`label` row {row} (counting from 0) is {value}, not a class id or -1"
                     )))
                 }
             })

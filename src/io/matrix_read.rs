@@ -84,7 +84,8 @@ pub enum MatrixReadError {
     },
     /// A vote outside `-1..k`.
     #[error(
-        "`{path}`: LF `{lf}` votes {vote} on row {row}, outside -1..{cardinality} (abstain or a class id)"
+        "`{path}`: LF `{lf}` votes {vote} on row {row} (counting from 0), outside -1..{cardinality} \
+         (abstain or a class id)"
     )]
     Vote {
         /// The file.
@@ -520,6 +521,7 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixRe
     let (mut flat, mut keys) = (Vec::new(), Vec::new());
     for (row, record) in reader.records().enumerate() {
         let record = record.map_err(|error| invalid(path, error))?;
+        let line = record.position().map_or(0, csv::Position::line);
         for (lf, column) in layout.lfs.iter().zip(&lf_columns) {
             let text = record.get(*column).unwrap_or_default().trim();
             let value = if text.is_empty() {
@@ -528,7 +530,7 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixRe
                 text.parse::<i64>().map_err(|_| {
                     invalid(
                         path,
-                        format!("row {row}, column `{lf}`: `{text}` is not an integer vote"),
+                        format!("line {line}, column `{lf}`: `{text}` is not an integer vote"),
                     )
                 })?
             };
@@ -742,7 +744,7 @@ mod tests {
         assert_eq!(loaded.matrix.classes(), ["0", "1", "2"]);
         let error = read_with(&path, 2).unwrap_err().to_string();
         assert!(
-            error.contains("LF `lf_a` votes 2 on row 1, outside -1..2"),
+            error.contains("LF `lf_a` votes 2 on row 1 (counting from 0), outside -1..2"),
             "{error}"
         );
 
@@ -792,7 +794,7 @@ mod tests {
             let error = read_with(&parquet, 2).unwrap_err().to_string();
             assert!(
                 error.contains(&format!(
-                    "LF `lf_b` votes {bad} on row {row}, outside -1..2"
+                    "LF `lf_b` votes {bad} on row {row} (counting from 0), outside -1..2"
                 )),
                 "{error}"
             );

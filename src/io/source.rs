@@ -84,8 +84,20 @@ pub enum TableError {
     Malformed {
         /// The file.
         path: PathBuf,
-        /// The 1-based line, or 0 when unknown.
+        /// The 1-based line.
         line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A field of a keyed row (a WRENCH split's) cannot be read as the type needed.
+    #[error("`{path}` row `{row}`, field `{field}`: {message}")]
+    BadField {
+        /// The file.
+        path: PathBuf,
+        /// The row's key.
+        row: String,
+        /// The field.
+        field: String,
         /// What is wrong.
         message: String,
     },

@@ -169,10 +169,11 @@ impl BatchSource for WrenchSource {
                     }
                     Field::Data(name) => push_json(builder, *column_type, record.data.get(name)),
                 };
-                result.map_err(|message| TableError::Malformed {
+                result.map_err(|message| TableError::BadField {
                     path: self.path.clone(),
-                    line: 0,
-                    message: format!("row `{id}`, field `{}`: {message}", field_name(field)),
+                    row: id.clone(),
+                    field: field_name(field).to_owned(),
+                    message,
                 })?;
             }
         }

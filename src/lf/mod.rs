@@ -150,7 +150,7 @@ pub enum LfSource {
 
 /// An LF's failure while applying, with the row where it happened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("LF `{lf}` failed on row {row}: {message}")]
+#[error("LF `{lf}` failed on row {row} (counting from 0): {message}")]
 pub struct EvalError {
     /// The LF.
     pub lf: String,

@@ -106,7 +106,13 @@ impl LoadedPlugin {
         // SAFETY: loading runs the library's initialisers. This is the trust model: the user
         // chose to run this plugin's native code.
         let library = unsafe { libloading::Library::new(&load_path) }.map_err(|error| {
-            plugin_error(path, format!("cannot load it as a shared library: {error}"))
+            // libloading says only "dlopen failed"; the loader's own reason is its source.
+            let reason = std::error::Error::source(&error)
+                .map_or_else(|| error.to_string(), ToString::to_string);
+            plugin_error(
+                path,
+                format!("cannot load it as a shared library: {reason}"),
+            )
         })?;
         // SAFETY: the symbol, when present, has this signature in every ABI version.
         let version_fn = unsafe { library.get::<unsafe extern "C" fn() -> u32>(abi::ABI_VERSION_SYMBOL.as_bytes()) }
