@@ -9,6 +9,11 @@ use crate::lf::LfInfo;
 /// Version of the label-matrix file format (the metadata layout and column conventions).
 pub const MATRIX_FORMAT_VERSION: u32 = 1;
 
+/// The most classes labelgen handles: votes and labels are `i8`, `-1` meaning abstain or no
+/// label, so class ids run from 0 to 126. Matrices, model files, label tables, LF files and
+/// plugins all refuse more.
+pub const MAX_CLASSES: usize = 127;
+
 /// The vote that means "no opinion".
 pub const ABSTAIN: i8 = -1;
 
@@ -115,6 +120,12 @@ pub enum MatrixError {
         /// The next column with it.
         second: usize,
     },
+    /// More classes than votes can name.
+    #[error(
+        "{0} classes is more than labelgen handles: votes are 8-bit integers, so at most \
+         {MAX_CLASSES} classes"
+    )]
+    TooManyClasses(usize),
     /// Two classes carry one name.
     #[error("class `{0}` is named twice: class names must be unique")]
     DuplicateClass(String),
@@ -144,6 +155,9 @@ impl LabelMatrix {
                 });
             }
         }
+        if classes.len() > MAX_CLASSES {
+            return Err(MatrixError::TooManyClasses(classes.len()));
+        }
         let mut class_names = std::collections::HashSet::with_capacity(classes.len());
         if let Some(class) = classes
             .iter()
@@ -154,13 +168,12 @@ impl LabelMatrix {
         let cardinality = classes.len();
         let in_range = |vote: &i8| *vote >= ABSTAIN && (*vote as i64) < cardinality as i64;
         // Compared as bytes (no widening) and branch-free per block, so it vectorises; blocks in
-        // parallel. Above 127 classes every vote that is not below -1 is in range.
-        let top = i8::try_from(cardinality).ok();
-        let block_in_range = |block: &[i8]| match top {
-            Some(top) => block
+        // parallel.
+        let top = i8::try_from(cardinality).expect("at most MAX_CLASSES classes");
+        let block_in_range = |block: &[i8]| {
+            block
                 .iter()
-                .fold(true, |ok, vote| ok & (*vote >= ABSTAIN) & (*vote < top)),
-            None => block.iter().fold(true, |ok, vote| ok & (*vote >= ABSTAIN)),
+                .fold(true, |ok, vote| ok & (*vote >= ABSTAIN) & (*vote < top))
         };
         let all_in_range = match votes.as_slice() {
             Some(flat) => flat.par_chunks(1 << 16).all(block_in_range),
@@ -509,11 +522,15 @@ mod tests {
         };
         assert!(matrix(array![[-1, 126]], 127).is_ok());
         assert!(matrix(array![[-1, 127]], 127).is_err());
-        assert!(matrix(array![[-1, 127]], 200).is_ok());
-        let error = matrix(array![[-1, 0], [5, -2]], 200).unwrap_err();
+        assert_eq!(
+            matrix(array![[-1, 0]], 128).unwrap_err().to_string(),
+            "128 classes is more than labelgen handles: votes are 8-bit integers, so at most 127 \
+             classes"
+        );
+        let error = matrix(array![[-1, 0], [5, -2]], 127).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "LF `lf1` votes -2 on row 1 (counting from 0), outside -1..200"
+            "LF `lf1` votes -2 on row 1 (counting from 0), outside -1..127"
         );
         // Past one parallel block (1 << 16 cells), so the blocks are checked, not only the first.
         let mut votes = ndarray::Array2::from_elem((40_000, 2), 1i8);

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::matrix_file::{METADATA_KEY, MatrixMetadata, sidecar_path};
 use super::wrench::read_wrench;
-use crate::matrix::{LabelMatrix, MATRIX_FORMAT_VERSION, RowKeys};
+use crate::matrix::{LabelMatrix, MATRIX_FORMAT_VERSION, MAX_CLASSES, RowKeys};
 
 /// How to read a matrix that does not say everything about itself.
 #[derive(Clone, Debug, Default)]
@@ -148,12 +148,15 @@ struct Layout {
 
 fn numbered_classes(path: &Path, options: &ReadOptions) -> Result<Vec<String>, MatrixReadError> {
     match options.cardinality.or(options.fallback_cardinality) {
-        Some(cardinality) if cardinality >= 2 => {
+        Some(cardinality) if (2..=MAX_CLASSES).contains(&cardinality) => {
             Ok((0..cardinality).map(|class| class.to_string()).collect())
         }
         Some(cardinality) => Err(invalid(
             path,
-            format!("--cardinality {cardinality}: give at least 2 classes"),
+            format!(
+                "--cardinality {cardinality}: give between 2 and {MAX_CLASSES} classes (votes \
+                 are 8-bit integers)"
+            ),
         )),
         None => Err(MatrixReadError::NoCardinality {
             path: path.to_owned(),

@@ -16,6 +16,7 @@ use labelgen_sdk::abi::{
 
 use super::{BoundEvaluator, Chunk, EvalError, Evaluator, LfError, LfInfo, LfOrigin, VoteSink};
 use crate::io::table::{ColumnType, Values};
+use crate::matrix::MAX_CLASSES;
 
 /// A loaded plugin library and what it declared.
 pub struct LoadedPlugin {
@@ -226,11 +227,11 @@ unsafe fn read_descriptor(
     for (index, class) in class_refs.iter().enumerate() {
         classes.push(unsafe { read_str(path, *class, &format!("class {index}"))? });
     }
-    if classes.len() < 2 || classes.len() > 127 {
+    if !(2..=MAX_CLASSES).contains(&classes.len()) {
         return Err(plugin_error(
             path,
             format!(
-                "it declares {} classes; give between 2 and 127",
+                "it declares {} classes; give between 2 and {MAX_CLASSES}",
                 classes.len()
             ),
         ));

@@ -289,3 +289,31 @@ fn data_in_another_order_is_refused() {
     assert_eq!(rows[0][..2], ["id", "text"]);
     assert_eq!(rows[3][..2], ["2", "my song 2"]);
 }
+
+/// Item 4: more classes than an `i8` vote can name are refused where they enter, with one
+/// limit.
+#[test]
+fn more_classes_than_votes_can_name_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut votes = String::from("a,b\n");
+    for row in 0..20 {
+        votes.push_str(&format!("{},{}\n", row * 9 % 120, row % 3));
+    }
+    write(dir.path(), "L.csv", &votes);
+    let message = fails_changing_nothing(
+        dir.path(),
+        &["fit", "L.csv", "--cardinality", "200", "-o", "model.json"],
+    );
+    has(
+        &message,
+        &["--cardinality 200: give between 2 and 127 classes (votes are 8-bit integers)"],
+    );
+    let message = fails_changing_nothing(
+        dir.path(),
+        &["fit", "L.csv", "--cardinality", "128", "-o", "model.json"],
+    );
+    has(
+        &message,
+        &["--cardinality 128: give between 2 and 127 classes"],
+    );
+}
