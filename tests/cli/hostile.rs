@@ -317,3 +317,86 @@ fn more_classes_than_votes_can_name_are_refused() {
         &["--cardinality 128: give between 2 and 127 classes"],
     );
 }
+
+/// An edit of a model file's JSON.
+type Tamper = fn(&mut serde_json::Value);
+
+/// Item 6: a model file whose parameters were damaged or edited is refused on load, naming
+/// the field, instead of changing the labels.
+#[test]
+fn a_tampered_model_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = repo_path("datasets/youtube/train.json");
+    let test = repo_path("datasets/youtube/test.json");
+    for model in ["generative", "dawid-skene", "snorkel"] {
+        let output = format!("{model}.json");
+        success(&labelgen(
+            dir.path(),
+            &["fit", text(&train), "--model", model, "-o", &output],
+        ));
+        success(&labelgen(dir.path(), &["score", &output, text(&test)]));
+    }
+    let model = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(name)).unwrap()).unwrap()
+    };
+    let cases: [(&str, Tamper, &str); 8] = [
+        (
+            "generative.json",
+            |m| m["class_balance"] = serde_json::json!([-0.5, 1.5]),
+            "`class_balance[0]` is -0.5, not a probability in [0, 1]",
+        ),
+        (
+            "generative.json",
+            |m| m["class_balance"] = serde_json::json!([0.2, 0.3]),
+            "`class_balance` sums to 0.5, not 1",
+        ),
+        (
+            "generative.json",
+            |m| {
+                m["parameters"]["coverage"][3].as_array_mut().unwrap().pop();
+            },
+            "`parameters.coverage[3]` has 1 entries, not 2",
+        ),
+        (
+            "generative.json",
+            |m| m["parameters"]["confusion"][2][1][1] = serde_json::json!(1.5),
+            "`parameters.confusion[2][1][1]` is 1.5, not a probability",
+        ),
+        (
+            "dawid-skene.json",
+            |m| m["parameters"]["confusion"][0][0][0] = serde_json::json!(0.0),
+            "`parameters.confusion[0][0][0]` is 0, not a probability in (0, 1]",
+        ),
+        (
+            "snorkel.json",
+            |m| {
+                m["parameters"]["mu"].as_array_mut().unwrap().pop();
+            },
+            "`parameters.mu` has 19 entries, not 20",
+        ),
+        (
+            "snorkel.json",
+            |m| m["kind"] = serde_json::json!("majority"),
+            "its `kind` is Majority but its parameters are those of Snorkel",
+        ),
+        (
+            "generative.json",
+            |m| m["lfs"][1] = m["lfs"][0].clone(),
+            "`lfs` names",
+        ),
+    ];
+    for (file, tamper, expected) in cases {
+        let mut value = model(file);
+        tamper(&mut value);
+        write(dir.path(), "tampered.json", &value.to_string());
+        let message = failure(&labelgen(
+            dir.path(),
+            &["label", "tampered.json", text(&test), "-o", "labels.csv"],
+        ));
+        has(
+            &message,
+            &["`tampered.json` is not a labelgen model file", expected],
+        );
+        assert!(!dir.path().join("labels.csv").exists());
+    }
+}
