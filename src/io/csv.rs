@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use rayon::prelude::*;
 
-use super::source::{BatchSource, OpenContext, SourceBatch, TableError, push_parsed};
+use super::source::{BATCH_BYTES, BatchSource, OpenContext, SourceBatch, TableError, push_parsed};
 use super::table::{Batch, ColumnBuilder, ColumnType};
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
@@ -114,7 +114,7 @@ impl CsvSource {
     pub fn open(context: &OpenContext<'_>, delimiter: u8) -> Result<CsvSource, TableError> {
         let file = File::open(context.path).map_err(|source| context.io(source))?;
         let total_bytes = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
-        let block_bytes = (context.batch_rows.saturating_mul(160)).clamp(1 << 18, 1 << 26);
+        let block_bytes = (context.batch_rows.saturating_mul(160)).clamp(1 << 18, BATCH_BYTES);
         let mut source = CsvSource {
             path: context.path.to_owned(),
             file,

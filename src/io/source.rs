@@ -156,6 +156,10 @@ impl TableFormat {
     }
 }
 
+/// The most bytes of values a reader holds in one batch, whatever `batch_rows` asks for (CSV
+/// reads blocks of at most this many bytes of the file).
+pub(crate) const BATCH_BYTES: usize = 1 << 26;
+
 /// Consecutive batches read together, and how far into the input they reach, for progress.
 #[derive(Debug)]
 pub struct SourceBatch {

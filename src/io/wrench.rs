@@ -143,7 +143,9 @@ impl WrenchSource {
 impl BatchSource for WrenchSource {
     fn next_batch(&mut self) -> Result<Option<SourceBatch>, TableError> {
         let start = self.next_row;
-        let end = (start + self.batch_rows).min(self.split.rows.len());
+        let end = start
+            .saturating_add(self.batch_rows)
+            .min(self.split.rows.len());
         if start >= end {
             return Ok(None);
         }

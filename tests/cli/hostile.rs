@@ -400,3 +400,61 @@ fn a_tampered_model_file_is_refused() {
         assert!(!dir.path().join("labels.csv").exists());
     }
 }
+
+/// Item 9: a batch size beyond memory is bounded by memory, not trusted.
+#[test]
+fn huge_batch_sizes_are_bounded_by_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    write(path, "lfs.toml", LFS);
+    let mut ndjson = String::new();
+    for row in 0..100 {
+        ndjson.push_str(&format!("{{\"text\": \"my song {row}\"}}\n"));
+    }
+    write(path, "data.ndjson", &ndjson);
+    let mut outputs = Vec::new();
+    for (extension, data) in [
+        ("ndjson", "data.ndjson"),
+        ("csv", "data.csv"),
+        ("json", "split.json"),
+    ] {
+        if extension == "csv" {
+            write(path, data, &comments(100));
+        }
+        if extension == "json" {
+            let rows: serde_json::Map<String, serde_json::Value> = (0..100)
+                .map(|row| {
+                    (
+                        row.to_string(),
+                        serde_json::json!({"label": -1, "data": {"text": "my song"}}),
+                    )
+                })
+                .collect();
+            write(path, data, &serde_json::Value::Object(rows).to_string());
+        }
+        for rows in ["18446744073709551615", "10000000000", "1"] {
+            let output = format!("L_{extension}_{rows}.csv");
+            success(&labelgen(
+                path,
+                &[
+                    "apply",
+                    data,
+                    "--lfs",
+                    "lfs.toml",
+                    "--batch-rows",
+                    rows,
+                    "-o",
+                    &output,
+                    "-q",
+                ],
+            ));
+            outputs.push(std::fs::read_to_string(path.join(&output)).unwrap());
+        }
+        assert!(
+            outputs
+                .windows(2)
+                .skip(outputs.len() - 3)
+                .all(|pair| pair[0] == pair[1])
+        );
+    }
+}
