@@ -62,6 +62,9 @@ pub enum AnalysisError {
         /// The matrix's classes.
         matrix: Vec<String>,
     },
+    /// The model was fitted on other LFs, so its accuracies are not the matrix LFs'.
+    #[error("the model does not fit the matrix: {0}")]
+    ModelLfs(String),
 }
 
 /// Per-LF statistics.
@@ -601,6 +604,9 @@ pub fn analyze(
             model: model.classes.clone(),
             matrix: matrix.classes().to_vec(),
         });
+    }
+    if let Some(message) = model.and_then(|model| model.lf_mismatch(matrix.lf_names())) {
+        return Err(AnalysisError::ModelLfs(message));
     }
     let counts = count(matrix.votes().view(), k, gold);
     let fraction = |count: u64| if n == 0 { 0.0 } else { count as f64 / n as f64 };

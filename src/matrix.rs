@@ -120,6 +120,12 @@ pub enum MatrixError {
         /// The next column with it.
         second: usize,
     },
+    /// The row-key column has an LF's name.
+    #[error(
+        "the row-key column `{0}` has the name of an LF, so the matrix would have two columns \
+         `{0}`; rename one"
+    )]
+    KeyNamedLikeLf(String),
     /// More classes than votes can name.
     #[error(
         "{0} classes is more than labelgen handles: votes are 8-bit integers, so at most \
@@ -202,6 +208,9 @@ impl LabelMatrix {
 
     /// Attach row keys from column `name`.
     pub fn with_row_keys(mut self, name: String, keys: RowKeys) -> Result<Self, MatrixError> {
+        if self.lf_names.contains(&name) {
+            return Err(MatrixError::KeyNamedLikeLf(name));
+        }
         if keys.len() != self.n_rows() {
             return Err(MatrixError::Shape(format!(
                 "{} row keys for {} rows",
@@ -510,6 +519,20 @@ mod tests {
             error.to_string(),
             "class `a` is named twice: class names must be unique"
         );
+    }
+
+    /// A row-key column named like an LF would make two columns of one name in the file.
+    #[test]
+    fn row_keys_are_not_named_like_an_lf() {
+        let matrix =
+            LabelMatrix::new(array![[0], [1]], names(1), vec!["a".into(), "b".into()]).unwrap();
+        let keys = RowKeys::Int(vec![1, 2]);
+        let error = matrix
+            .clone()
+            .with_row_keys("lf0".into(), keys.clone())
+            .unwrap_err();
+        assert!(matches!(error, MatrixError::KeyNamedLikeLf(_)), "{error}");
+        assert!(matrix.with_row_keys("id".into(), keys).is_ok());
     }
 
     /// The byte-wise range check at its edges: -2 and k refused, -1 and k - 1 accepted, with

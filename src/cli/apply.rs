@@ -31,8 +31,10 @@ pub struct ApplyArguments {
     /// Carry this data column into the matrix as the row key.
     #[arg(long, value_name = "COLUMN")]
     id_column: Option<String>,
-    /// Rows per input batch (memory holds about two batches plus the matrix).
-    #[arg(long, default_value_t = 65536, value_name = "ROWS")]
+    /// Rows per input batch (memory holds about two batches plus the matrix; a batch also
+    /// ends at 64 MiB of values).
+    #[arg(long, default_value_t = 65536, value_name = "ROWS",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     batch_rows: usize,
     /// Print nothing but errors.
     #[arg(short, long)]

@@ -199,6 +199,33 @@ fn checked_metadata(
     })
 }
 
+/// A labelgen matrix has exactly the columns its metadata lists (the LFs and the row key): a
+/// column it does not list would be dropped without a word.
+fn unlisted_columns(
+    path: &Path,
+    columns: &[String],
+    layout: &Layout,
+) -> Result<(), MatrixReadError> {
+    let unlisted: Vec<String> = columns
+        .iter()
+        .filter(|name| !layout.lfs.contains(name) && layout.row_key.as_ref() != Some(*name))
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if unlisted.is_empty() {
+        return Ok(());
+    }
+    Err(invalid(
+        path,
+        format!(
+            "its labelgen metadata lists {} LFs but not its columns {}, which would be left out; \
+             the metadata does not describe this file (re-create it with `labelgen apply`, or \
+             remove the metadata to read every integer column as an LF)",
+            layout.lfs.len(),
+            unlisted.join(", ")
+        ),
+    ))
+}
+
 /// Check and narrow one vote.
 fn vote(
     path: &Path,
@@ -236,7 +263,16 @@ fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, Matr
         .and_then(|pair| pair.value.clone());
     let mut frame = reader.finish().map_err(|error| invalid(path, error))?;
     let layout = match json {
-        Some(json) => checked_metadata(path, &json, options)?,
+        Some(json) => {
+            let layout = checked_metadata(path, &json, options)?;
+            let names: Vec<String> = frame
+                .get_column_names()
+                .iter()
+                .map(|name| name.to_string())
+                .collect();
+            unlisted_columns(path, &names, &layout)?;
+            layout
+        }
         None => foreign_layout(path, &frame, options)?,
     };
     let cardinality = layout.classes.len();
@@ -500,7 +536,9 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixRe
             path: sidecar.clone(),
             source,
         })?;
-        checked_metadata(path, &json, options)?
+        let layout = checked_metadata(path, &json, options)?;
+        unlisted_columns(path, &headers, &layout)?;
+        layout
     } else {
         Layout {
             classes: numbered_classes(path, options)?,

@@ -127,6 +127,12 @@ pub enum LfError {
         "no labeling functions: give at least one LF file (--lfs) or plugin (--plugin) that defines some"
     )]
     Empty,
+    /// An LF has the name of the row-key column: the matrix would have two columns of it.
+    #[error(
+        "LF `{0}` has the name of the row-key column (--id-column `{0}`), and the label matrix \
+         would have two columns `{0}`; rename the LF, or carry another column as the key"
+    )]
+    NamedLikeRowKey(String),
     /// A column mapping names a column no LF reads.
     #[error("--column `{column}`={target}: no LF reads a column `{column}`; the LFs read {}", .read.join(", "))]
     UnusedMapping {
@@ -328,6 +334,11 @@ impl LfSet {
         column_map: &BTreeMap<String, String>,
         id_column: Option<&str>,
     ) -> Result<ReadPlan, LfError> {
+        if let Some(id) = id_column
+            && self.lfs.iter().any(|info| info.name == id)
+        {
+            return Err(LfError::NamedLikeRowKey(id.to_owned()));
+        }
         let read: std::collections::BTreeSet<&str> = self
             .lfs
             .iter()

@@ -423,25 +423,8 @@ impl FittedModel {
         if matrix.lf_names() == self.lfs.as_slice() && matrix.classes() == self.classes.as_slice() {
             return Ok(matrix);
         }
-        let missing: Vec<&str> = self
-            .lfs
-            .iter()
-            .filter(|lf| !matrix.lf_names().contains(lf))
-            .map(String::as_str)
-            .collect();
-        let unknown: Vec<&str> = matrix
-            .lf_names()
-            .iter()
-            .filter(|lf| !self.lfs.contains(lf))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() || !unknown.is_empty() {
-            return Err(format!(
-                "the matrix's LFs differ from the model's: missing [{}], not in the model [{}]; fit a model on \
-                 a matrix of the same LFs",
-                missing.join(", "),
-                unknown.join(", ")
-            ));
+        if let Some(message) = self.lf_mismatch(matrix.lf_names()) {
+            return Err(message);
         }
         let order: Vec<usize> = self
             .lfs
@@ -463,6 +446,29 @@ impl FittedModel {
                 .map_err(|error| error.to_string())?;
         }
         Ok(aligned)
+    }
+
+    /// Why a matrix of LFs `lf_names` (in any order) does not fit this model, if it does not.
+    pub fn lf_mismatch(&self, lf_names: &[String]) -> Option<String> {
+        let missing: Vec<&str> = self
+            .lfs
+            .iter()
+            .filter(|lf| !lf_names.contains(lf))
+            .map(String::as_str)
+            .collect();
+        let unknown: Vec<&str> = lf_names
+            .iter()
+            .filter(|lf| !self.lfs.contains(lf))
+            .map(String::as_str)
+            .collect();
+        (!missing.is_empty() || !unknown.is_empty()).then(|| {
+            format!(
+                "the matrix's LFs differ from the model's: missing [{}], not in the model [{}]; fit a model on \
+                 a matrix of the same LFs",
+                missing.join(", "),
+                unknown.join(", ")
+            )
+        })
     }
 
     /// `P(Y | votes)` for every row of `matrix` (rows x classes), in parallel.

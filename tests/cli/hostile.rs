@@ -401,6 +401,118 @@ fn a_tampered_model_file_is_refused() {
     }
 }
 
+/// Item 7: smaller silent cases.
+#[test]
+fn ambiguous_columns_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    write(path, "lfs.toml", LFS);
+    // A header naming `text` twice: which one the LFs read is unclear.
+    write(path, "twice.csv", "id,text,text\n1,my song,nice\n");
+    let message = fails_changing_nothing(
+        path,
+        &["apply", "twice.csv", "--lfs", "lfs.toml", "-o", "L.csv"],
+    );
+    has(
+        &message,
+        &["`twice.csv` has two columns named `text` (1 and 2, counting from 0)"],
+    );
+    // An LF named like the row-key column: the matrix would hold two `id` columns.
+    write(path, "data.csv", &comments(4));
+    write(path, "id_lf.toml", &LFS.replace("keyword_song", "id"));
+    for output in ["L.csv", "L.parquet"] {
+        let message = fails_changing_nothing(
+            path,
+            &[
+                "apply",
+                "data.csv",
+                "--lfs",
+                "id_lf.toml",
+                "--id-column",
+                "id",
+                "-o",
+                output,
+            ],
+        );
+        has(
+            &message,
+            &["LF `id` has the name of the row-key column (--id-column `id`)"],
+        );
+    }
+    // A zero batch size.
+    let output = labelgen(
+        path,
+        &[
+            "apply",
+            "data.csv",
+            "--lfs",
+            "lfs.toml",
+            "--batch-rows",
+            "0",
+            "-o",
+            "L.csv",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    has(
+        &stderr(&output),
+        &["invalid value '0' for '--batch-rows <ROWS>'"],
+    );
+}
+
+/// Item 7: a model of other LFs given to `analyze`, and a matrix whose metadata lists only some
+/// of its columns.
+#[test]
+fn a_model_or_metadata_that_does_not_match_the_matrix_is_refused() {
+    let dir = labelled_folder(8);
+    let path = dir.path();
+    write(
+        path,
+        "other.toml",
+        &LFS.replace("keyword_song", "keyword_nice"),
+    );
+    success(&labelgen(
+        path,
+        &[
+            "apply",
+            "data.csv",
+            "--lfs",
+            "other.toml",
+            "-o",
+            "other.parquet",
+            "-q",
+        ],
+    ));
+    let message = failure(&labelgen(
+        path,
+        &["analyze", "other.parquet", "--model", "model.json"],
+    ));
+    has(
+        &message,
+        &[
+            "the model does not fit the matrix",
+            "missing [keyword_song], not in the model [keyword_nice]",
+        ],
+    );
+    // A CSV matrix with ten LF columns whose sidecar lists three.
+    let mut header: Vec<String> = (0..10).map(|lf| format!("lf_{lf}")).collect();
+    let mut csv = header.join(",") + "\n";
+    csv.push_str(&["0"; 10].join(","));
+    csv.push('\n');
+    write(path, "wide.csv", &csv);
+    header.truncate(3);
+    let metadata = serde_json::json!({
+        "kind": "label_matrix", "format_version": 1, "classes": ["A", "B"], "cardinality": 2,
+        "lfs": header, "row_key": null, "provenance": null,
+    });
+    write(path, "wide.csv.meta.json", &metadata.to_string());
+    let message = fails_changing_nothing(path, &["fit", "wide.csv", "-o", "model2.json"]);
+    has(
+        &message,
+        &["its labelgen metadata lists 3 LFs but not its columns `lf_3`, `lf_4`"],
+    );
+}
+
 /// Item 9: a batch size beyond memory is bounded by memory, not trusted.
 #[test]
 fn huge_batch_sizes_are_bounded_by_memory() {
