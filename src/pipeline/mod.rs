@@ -961,9 +961,16 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
         .stages
         .iter()
         .all(|stage| stage.cache == "hit" || stage.cache == "-");
+    // Under the lock, no other run can take the same number.
+    let sequence = manifest::list_runs(&runs)
+        .iter()
+        .map(|run| run.sequence)
+        .max()
+        .map_or(1, |latest| latest + 1);
     let manifest = Manifest {
         format_version: manifest::MANIFEST_FORMAT_VERSION,
         run_id: id.clone(),
+        sequence,
         started: started_at,
         seconds: run_started.elapsed().as_secs_f64(),
         labelgen_version: version().to_owned(),

@@ -584,3 +584,43 @@ fn leftovers_of_killed_processes_are_removed() {
     assert!(!stale_run.exists());
     assert!(live_run.exists());
 }
+
+/// Item 11: runs are listed in the order they ran, even when they started in the same second
+/// and their ids' random parts sort the other way.
+#[test]
+fn runs_of_one_second_are_listed_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = toml_project(dir.path(), None);
+    run(dir.path());
+    let settings = std::fs::read_to_string(&project).unwrap();
+    std::fs::write(
+        &project,
+        settings.replace("name = \"test\"", "name = \"test\"\nseed = 9"),
+    )
+    .unwrap();
+    run(dir.path());
+    let done = runs(dir.path());
+    // Give both the same start second, with ids whose random parts sort in reverse.
+    for (folder, id) in done
+        .iter()
+        .zip(["20300101-000000-ffffff", "20300101-000000-000000"])
+    {
+        let manifest_path = folder.join("manifest.json");
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+        manifest["run_id"] = id.into();
+        manifest["started"] = "2030-01-01T00:00:00Z".into();
+        std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+        std::fs::rename(folder, dir.path().join("runs").join(id)).unwrap();
+    }
+    let listing = success(&labelgen(dir.path(), &["runs"]));
+    let lines: Vec<&str> = listing.lines().collect();
+    assert!(
+        lines[1].starts_with("20300101-000000-ffffff") && lines[1].ends_with("first run"),
+        "{listing}"
+    );
+    assert!(
+        lines[2].starts_with("20300101-000000-000000") && lines[2].contains("seed"),
+        "{listing}"
+    );
+}
