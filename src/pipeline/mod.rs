@@ -386,16 +386,35 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
     let mut built_any = false;
     for crate_dir in &settings.lfs.plugins {
         let crate_dir = project.path(crate_dir);
-        let source_hash = plugins::source_hash(&crate_dir)?;
+        let before = plugins::source_hash(&crate_dir)?;
         let plugin_key =
-            key(&json!({"kind": "plugin", "version": version(), "source": source_hash}));
-        let (entry, hit) = runner.cached("plugin", &plugin_key, |dir| {
+            |source: &str| key(&json!({"kind": "plugin", "version": version(), "source": source}));
+        let (entry, hit) = runner.cached("plugin", &plugin_key(&before.all), |dir| {
             let library = plugins::build(&crate_dir, &state.join("cargo-target"))?;
             let name = library.file_name().expect("library file name");
             std::fs::copy(&library, dir.join(name)).map_err(|e| stage_error("plugins")(&e))?;
             Ok(())
         })?;
         built_any |= !hit;
+        let mut source_hash = before.all;
+        if !hit {
+            // cargo writes (or updates) the crate's Cargo.lock when it builds: file the library
+            // under the sources as the build left them too, so that the next run, with nothing
+            // changed by the user, finds it and records the same input.
+            let after = plugins::source_hash(&crate_dir)?;
+            if after.all != source_hash && after.without_lock == before.without_lock {
+                runner
+                    .cache
+                    .put::<PipelineError>("plugin", &plugin_key(&after.all), |dir| {
+                        for name in entry.files.keys() {
+                            std::fs::copy(entry.file(name), dir.join(name))
+                                .map_err(|e| stage_error("plugins")(&e))?;
+                        }
+                        Ok(())
+                    })?;
+                source_hash = after.all;
+            }
+        }
         let (name, hash) = entry.files.iter().next().expect("one library");
         inputs.push(InputRecord {
             role: "lfs.plugin".to_owned(),

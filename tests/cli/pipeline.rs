@@ -624,3 +624,30 @@ fn runs_of_one_second_are_listed_in_order() {
         "{listing}"
     );
 }
+
+/// Item 12: the first build of a plugin crate writes its Cargo.lock; the next run, with
+/// nothing changed by the user, still takes everything from the cache and records the same
+/// inputs.
+#[test]
+fn a_plugin_crate_is_built_once() {
+    let dir = tempfile::tempdir().unwrap();
+    success(&labelgen(dir.path(), &["init", "demo"]));
+    let project = dir.path().join("demo");
+    assert!(!project.join("plugin/Cargo.lock").exists());
+    let settings = std::fs::read_to_string(project.join("labelgen.toml")).unwrap();
+    let enabled = settings.replace("# plugins = [\"plugin\"]", "plugins = [\"plugin\"]");
+    assert_ne!(enabled, settings);
+    std::fs::write(project.join("labelgen.toml"), enabled).unwrap();
+    let (_, stderr) = run(&project);
+    assert_eq!(cache_of(&stages(&stderr), "plugins"), "miss");
+    assert!(project.join("plugin/Cargo.lock").exists());
+    let (stdout, stderr) = run(&project);
+    assert_eq!(cache_of(&stages(&stderr), "plugins"), "hit", "{stderr}");
+    assert!(stdout.starts_with("nothing changed"), "{stdout}");
+    let ids: Vec<String> = runs(&project)
+        .iter()
+        .map(|run| run.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let diff = success(&labelgen(&project, &["runs", "diff", &ids[0], &ids[1]]));
+    assert!(diff.contains("same data, LFs and settings"), "{diff}");
+}
