@@ -160,14 +160,8 @@ impl LoadedPlugin {
                 format!("it failed to start: {}", error.message()),
             ));
         };
-        if descriptor.magic != DESCRIPTOR_MAGIC || descriptor.abi_version != ABI_VERSION {
-            return Err(plugin_error(
-                path,
-                "its descriptor is corrupt (wrong magic number or ABI version)",
-            ));
-        }
-        // SAFETY: the descriptor follows the ABI contract, checked above as far as we can.
-        let (classes, infos) = unsafe { read_descriptor(path, descriptor, library_hash)? };
+        // SAFETY: a non-null descriptor follows the ABI contract (the plugin's side of it).
+        let (classes, infos) = unsafe { check_descriptor(path, descriptor, library_hash)? };
         Ok(LoadedPlugin {
             library: Arc::new(library),
             apply: descriptor.apply,
@@ -203,15 +197,26 @@ impl LoadedPlugin {
     }
 }
 
-/// Read and check everything the descriptor declares.
+/// Check everything the descriptor of the plugin at `path` declares (magic number, ABI
+/// version, names, classes, column types) and return its classes and LFs. [`LoadedPlugin::load`]
+/// calls it on the descriptor a library returns; it is public so that tests and fuzzers can
+/// check descriptors built in memory.
 ///
 /// # Safety
-/// `descriptor` must follow the ABI contract.
-unsafe fn read_descriptor(
+/// Every pointer of `descriptor` with a non-zero length must point to that many readable
+/// items (the ABI contract); null pointers and wrong values are errors, not undefined
+/// behaviour.
+pub unsafe fn check_descriptor(
     path: &Path,
     descriptor: &PluginDescriptor,
     library_hash: blake3::Hash,
 ) -> Result<(Vec<String>, Vec<LfInfo>), LfError> {
+    if descriptor.magic != DESCRIPTOR_MAGIC || descriptor.abi_version != ABI_VERSION {
+        return Err(plugin_error(
+            path,
+            "its descriptor is corrupt (wrong magic number or ABI version)",
+        ));
+    }
     // SAFETY (whole body): pointers and lengths come from the descriptor (caller's contract).
     let plugin_name = unsafe { read_str(path, descriptor.name, "the plugin name")? };
     let plugin_version = unsafe { read_str(path, descriptor.version, "the plugin version")? };
