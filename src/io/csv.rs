@@ -215,7 +215,7 @@ impl CsvSource {
         }
         if self.eof
             && offset == self.pending.len()
-            && let Some(error) = self.unclosed_quote(&self.pending, 1)
+            && let Some(error) = self.unclosed_quote(strip_bom(&self.pending), 1)
         {
             return Err(error);
         }
@@ -361,6 +361,13 @@ impl CsvSource {
                 let clean = record.is_empty().then_some(offset);
                 return piece(columns, rows, clean, reader, None);
             }
+            // csv-core drops a byte-order mark at the start of what a fresh parser reads, as at
+            // the start of a file; a piece starts later in the file, where it is data (as the
+            // csv crate reads it): one byte first, which csv-core does not take for a mark.
+            let input = match offset {
+                0 if input.starts_with(BOM) => &input[..1],
+                _ => input,
+            };
             let (result, consumed) = record.read(reader, input);
             offset += consumed;
             match result {
@@ -499,6 +506,11 @@ impl CsvSource {
         }
         (kept, consumed)
     }
+}
+
+/// `bytes` without the byte-order mark csv-core drops at the start of a file.
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(BOM).unwrap_or(bytes)
 }
 
 /// Where the quoted field left open at the end of `records` starts (the offset of its opening

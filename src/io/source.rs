@@ -666,6 +666,23 @@ mod tests {
         assert_eq!(csv_texts(&big, 8), unclosed(120_002));
     }
 
+    /// Found by the `csv_reader` fuzz target: a byte-order mark at the start of the first row
+    /// after the header is data (the csv crate keeps it), but the piece's fresh csv-core parser
+    /// dropped it as if it began the file. And a mark before a header whose quote never closes
+    /// hid the quote from the check (csv-core reads the quote after dropping the mark).
+    #[test]
+    fn a_byte_order_mark_is_dropped_only_at_the_start_of_the_file() {
+        assert_eq!(
+            csv_texts("\u{feff}text\n\u{feff}x\ny\n", 8),
+            Ok(vec!["\u{feff}x".to_owned(), "y".to_owned()])
+        );
+        let error = csv_texts("\u{feff}\"text\nx\n", 8).unwrap_err();
+        assert!(
+            error.starts_with("`F` line 1: a quoted field opens here"),
+            "{error}"
+        );
+    }
+
     /// A column to read whose name the header gives twice is ambiguous.
     #[test]
     fn a_column_named_twice_is_refused_when_read() {
