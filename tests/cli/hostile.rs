@@ -97,18 +97,20 @@ fn fails_changing_nothing(dir: &Path, args: &[&str]) -> String {
     message
 }
 
+/// Run `args` in `dir`: it must fail naming every one of `parts`, and change no file.
+fn refused(dir: &Path, args: &[&str], parts: &[&str]) {
+    has(&fails_changing_nothing(dir, args), parts);
+}
+
 /// Item 1: no command writes over one of its own inputs, whatever the path spelling (`./`, a
 /// hard link).
 #[test]
 fn an_output_that_is_an_input_is_refused() {
     let dir = labelled_folder(8);
     let path = dir.path();
-    let message = fails_changing_nothing(
+    refused(
         path,
         &["apply", "data.csv", "--lfs", "lfs.toml", "-o", "./data.csv"],
-    );
-    has(
-        &message,
         &[
             "`./data.csv` is also an input of this command (`data.csv`)",
             "choose another output path",
@@ -119,16 +121,16 @@ fn an_output_that_is_an_input_is_refused() {
         &["label", "model.json", "L.parquet", "-o", "L.parquet"],
     );
     std::fs::hard_link(path.join("L.parquet"), path.join("same.parquet")).unwrap();
-    let message = fails_changing_nothing(
+    refused(
         path,
         &["label", "model.json", "L.parquet", "-o", "same.parquet"],
-    );
-    has(
-        &message,
         &["`same.parquet` is also an input", "(`L.parquet`)"],
     );
-    let message = fails_changing_nothing(path, &["fit", "L.parquet", "-o", "L.parquet"]);
-    has(&message, &["`L.parquet` is also an input"]);
+    refused(
+        path,
+        &["fit", "L.parquet", "-o", "L.parquet"],
+        &["`L.parquet` is also an input"],
+    );
     fails_changing_nothing(
         path,
         &[
@@ -152,7 +154,7 @@ fn an_output_that_is_an_input_is_refused() {
             "model.json",
         ],
     );
-    let message = fails_changing_nothing(
+    refused(
         path,
         &[
             "analyze",
@@ -162,8 +164,8 @@ fn an_output_that_is_an_input_is_refused() {
             "--html",
             "report.html",
         ],
+        &["`report.html` is given as two outputs"],
     );
-    has(&message, &["`report.html` is given as two outputs"]);
     // A different file of the same name elsewhere is fine.
     std::fs::create_dir(path.join("out")).unwrap();
     success(&labelgen(
@@ -189,12 +191,9 @@ fn an_unterminated_quote_names_its_line() {
     let mut data = comments(1000);
     data = data.replacen("3,hello 3", "3,\"hello 3", 1);
     write(dir.path(), "data.csv", &data);
-    let message = fails_changing_nothing(
+    refused(
         dir.path(),
         &["apply", "data.csv", "--lfs", "lfs.toml", "-o", "L.parquet"],
-    );
-    has(
-        &message,
         &["`data.csv` line 5: a quoted field opens here and is never closed"],
     );
     // Deep in a large file (several blocks, parsed in parallel), the line is still exact.
@@ -235,7 +234,7 @@ fn data_in_another_order_is_refused() {
     let mut lines: Vec<&str> = data.lines().collect();
     lines.swap(3, 4);
     write(path, "shuffled.csv", &(lines.join("\n") + "\n"));
-    let message = fails_changing_nothing(
+    refused(
         path,
         &[
             "label",
@@ -248,9 +247,6 @@ fn data_in_another_order_is_refused() {
             "--keep-columns",
             "text",
         ],
-    );
-    has(
-        &message,
         &[
             "row 2 (counting from 0) of `shuffled.csv` has `id` `3`, but that row of the label matrix has `2`",
         ],
@@ -300,20 +296,14 @@ fn more_classes_than_votes_can_name_are_refused() {
         votes.push_str(&format!("{},{}\n", row * 9 % 120, row % 3));
     }
     write(dir.path(), "L.csv", &votes);
-    let message = fails_changing_nothing(
+    refused(
         dir.path(),
         &["fit", "L.csv", "--cardinality", "200", "-o", "model.json"],
-    );
-    has(
-        &message,
         &["--cardinality 200: give between 2 and 127 classes (votes are 8-bit integers)"],
     );
-    let message = fails_changing_nothing(
+    refused(
         dir.path(),
         &["fit", "L.csv", "--cardinality", "128", "-o", "model.json"],
-    );
-    has(
-        &message,
         &["--cardinality 128: give between 2 and 127 classes"],
     );
 }
@@ -409,19 +399,16 @@ fn ambiguous_columns_are_refused() {
     write(path, "lfs.toml", LFS);
     // A header naming `text` twice: which one the LFs read is unclear.
     write(path, "twice.csv", "id,text,text\n1,my song,nice\n");
-    let message = fails_changing_nothing(
+    refused(
         path,
         &["apply", "twice.csv", "--lfs", "lfs.toml", "-o", "L.csv"],
-    );
-    has(
-        &message,
         &["`twice.csv` has two columns named `text` (1 and 2, counting from 0)"],
     );
     // An LF named like the row-key column: the matrix would hold two `id` columns.
     write(path, "data.csv", &comments(4));
     write(path, "id_lf.toml", &LFS.replace("keyword_song", "id"));
     for output in ["L.csv", "L.parquet"] {
-        let message = fails_changing_nothing(
+        refused(
             path,
             &[
                 "apply",
@@ -433,9 +420,6 @@ fn ambiguous_columns_are_refused() {
                 "-o",
                 output,
             ],
-        );
-        has(
-            &message,
             &["LF `id` has the name of the row-key column (--id-column `id`)"],
         );
     }
@@ -506,9 +490,9 @@ fn a_model_or_metadata_that_does_not_match_the_matrix_is_refused() {
         "lfs": header, "row_key": null, "provenance": null,
     });
     write(path, "wide.csv.meta.json", &metadata.to_string());
-    let message = fails_changing_nothing(path, &["fit", "wide.csv", "-o", "model2.json"]);
-    has(
-        &message,
+    refused(
+        path,
+        &["fit", "wide.csv", "-o", "model2.json"],
         &["its labelgen metadata lists 3 LFs but not its columns `lf_3`, `lf_4`"],
     );
 }
