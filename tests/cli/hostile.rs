@@ -234,19 +234,22 @@ fn data_in_another_order_is_refused() {
     let mut lines: Vec<&str> = data.lines().collect();
     lines.swap(3, 4);
     write(path, "shuffled.csv", &(lines.join("\n") + "\n"));
-    refused(
-        path,
-        &[
+    let label_with = |data| {
+        [
             "label",
             "model.json",
             "L.parquet",
             "-o",
             "labels.csv",
             "--data",
-            "shuffled.csv",
+            data,
             "--keep-columns",
             "text",
-        ],
+        ]
+    };
+    refused(
+        path,
+        &label_with("shuffled.csv"),
         &[
             "row 2 (counting from 0) of `shuffled.csv` has `id` `3`, but that row of the label matrix has `2`",
         ],
@@ -267,20 +270,7 @@ fn data_in_another_order_is_refused() {
         &["row 2 (counting from 0) of `shuffled.csv` has `id` `3`"],
     );
     // The same rows in the same order pair.
-    success(&labelgen(
-        path,
-        &[
-            "label",
-            "model.json",
-            "L.parquet",
-            "-o",
-            "labels.csv",
-            "--data",
-            "data.csv",
-            "--keep-columns",
-            "text",
-        ],
-    ));
+    success(&labelgen(path, &label_with("data.csv")));
     let rows = csv_rows(&path.join("labels.csv"));
     assert_eq!(rows[0][..2], ["id", "text"]);
     assert_eq!(rows[3][..2], ["2", "my song 2"]);
