@@ -2,6 +2,8 @@
 //! LF set it accepts applies to a batch of every column type it reads (values drawn from the
 //! input) with votes in range. Inputs that could name a list file (`file`, or an escape that
 //! could spell it) are skipped, so the target never reads outside its scratch folder.
+//!
+//! Found: an empty lookup value matched as a token panics (see below).
 #![no_main]
 
 use labelgen::apply::apply_to_batch;
@@ -43,6 +45,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if text.contains("file") || text.contains("\\u") || text.contains("\\U") {
+        return;
+    }
+    // Known, and owned by the LF-file rewrite (issue 21): a lookup LF with an empty value and
+    // `match = "token"` panics in src/lf/matcher.rs on text that starts with a non-ASCII
+    // character (tests/cli/apply_errors.rs, `an_empty_lookup_value_matched_as_a_token`, ignored
+    // until then). Skipped so the target keeps looking for other faults; remove with the fix.
+    if text.contains("token") && (text.contains("\"\"") || text.contains("''")) {
         return;
     }
     let path = labelgen_fuzz::scratch("lfs.toml", data);
