@@ -42,7 +42,10 @@ pub enum AnalysisError {
         rows: usize,
     },
     /// A gold label is not a class.
-    #[error("gold label {value} on row {row} is not a class (0..{cardinality}, or -1 = unknown)")]
+    #[error(
+        "gold label {value} on row {row} (counting from 0) is not a class (0..{cardinality}, or \
+         -1 = unknown)"
+    )]
     GoldClass {
         /// The 0-based row.
         row: usize,
@@ -59,6 +62,9 @@ pub enum AnalysisError {
         /// The matrix's classes.
         matrix: Vec<String>,
     },
+    /// The model was fitted on other LFs, so its accuracies are not the matrix LFs'.
+    #[error("the model does not fit the matrix: {0}")]
+    ModelLfs(String),
 }
 
 /// Per-LF statistics.
@@ -598,6 +604,9 @@ pub fn analyze(
             model: model.classes.clone(),
             matrix: matrix.classes().to_vec(),
         });
+    }
+    if let Some(message) = model.and_then(|model| model.lf_mismatch(matrix.lf_names())) {
+        return Err(AnalysisError::ModelLfs(message));
     }
     let counts = count(matrix.votes().view(), k, gold);
     let fraction = |count: u64| if n == 0 { 0.0 } else { count as f64 / n as f64 };

@@ -72,7 +72,7 @@ pub enum ApplyError {
     #[error(transparent)]
     Eval(#[from] EvalError),
     /// The row-key column is unusable.
-    #[error("`{path}` row {row}: the id column `{column}` {message}")]
+    #[error("`{path}` row {row} (counting from 0): the id column `{column}` {message}")]
     RowKey {
         /// The input.
         path: PathBuf,
@@ -86,6 +86,9 @@ pub enum ApplyError {
     /// The matrix could not be assembled.
     #[error(transparent)]
     Matrix(#[from] MatrixError),
+    /// Batches of no rows would never end.
+    #[error("the batch size must be at least 1 row")]
+    NoBatchRows,
 }
 
 /// Apply every LF of `set` to every row of the table at `data`.
@@ -95,6 +98,9 @@ pub fn apply(
     options: &ApplyOptions,
     progress: &dyn Progress,
 ) -> Result<LabelMatrix, ApplyError> {
+    if options.batch_rows == 0 {
+        return Err(ApplyError::NoBatchRows);
+    }
     let format = match options.format {
         Some(format) => format,
         None => TableFormat::from_path(data)?,

@@ -18,12 +18,12 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut shown = error.to_string();
-            eprintln!("error: {shown}");
+            cli::note!("error: {shown}");
             for cause in error.chain().skip(1) {
                 // Many errors quote their cause in their own message: say it once.
                 let text = cause.to_string();
                 if !shown.contains(&text) {
-                    eprintln!("  caused by: {text}");
+                    cli::note!("  caused by: {text}");
                     shown.push_str(&text);
                 }
             }

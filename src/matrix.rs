@@ -9,6 +9,11 @@ use crate::lf::LfInfo;
 /// Version of the label-matrix file format (the metadata layout and column conventions).
 pub const MATRIX_FORMAT_VERSION: u32 = 1;
 
+/// The most classes labelgen handles: votes and labels are `i8`, `-1` meaning abstain or no
+/// label, so class ids run from 0 to 126. Matrices, model files, label tables, LF files and
+/// plugins all refuse more.
+pub const MAX_CLASSES: usize = 127;
+
 /// The vote that means "no opinion".
 pub const ABSTAIN: i8 = -1;
 
@@ -92,7 +97,7 @@ pub enum MatrixError {
     #[error("{0}")]
     Shape(String),
     /// A vote is outside `-1..k`.
-    #[error("LF `{lf}` votes {vote} on row {row}, outside -1..{cardinality}")]
+    #[error("LF `{lf}` votes {vote} on row {row} (counting from 0), outside -1..{cardinality}")]
     VoteOutOfRange {
         /// The LF.
         lf: String,
@@ -115,6 +120,18 @@ pub enum MatrixError {
         /// The next column with it.
         second: usize,
     },
+    /// The row-key column has an LF's name.
+    #[error(
+        "the row-key column `{0}` has the name of an LF, so the matrix would have two columns \
+         `{0}`; rename one"
+    )]
+    KeyNamedLikeLf(String),
+    /// More classes than votes can name.
+    #[error(
+        "{0} classes is more than labelgen handles: votes are 8-bit integers, so at most \
+         {MAX_CLASSES} classes"
+    )]
+    TooManyClasses(usize),
     /// Two classes carry one name.
     #[error("class `{0}` is named twice: class names must be unique")]
     DuplicateClass(String),
@@ -157,6 +174,9 @@ impl LabelMatrix {
                 });
             }
         }
+        if classes.len() > MAX_CLASSES {
+            return Err(MatrixError::TooManyClasses(classes.len()));
+        }
         let mut class_names = std::collections::HashSet::with_capacity(classes.len());
         if let Some(class) = classes
             .iter()
@@ -167,13 +187,12 @@ impl LabelMatrix {
         let cardinality = classes.len();
         let in_range = |vote: &i8| *vote >= ABSTAIN && (*vote as i64) < cardinality as i64;
         // Compared as bytes (no widening) and branch-free per block, so it vectorises; blocks in
-        // parallel. Above 127 classes every vote that is not below -1 is in range.
-        let top = i8::try_from(cardinality).ok();
-        let block_in_range = |block: &[i8]| match top {
-            Some(top) => block
+        // parallel.
+        let top = i8::try_from(cardinality).expect("at most MAX_CLASSES classes");
+        let block_in_range = |block: &[i8]| {
+            block
                 .iter()
-                .fold(true, |ok, vote| ok & (*vote >= ABSTAIN) & (*vote < top)),
-            None => block.iter().fold(true, |ok, vote| ok & (*vote >= ABSTAIN)),
+                .fold(true, |ok, vote| ok & (*vote >= ABSTAIN) & (*vote < top))
         };
         let all_in_range = match votes.as_slice() {
             Some(flat) => flat.par_chunks(1 << 16).all(block_in_range),
@@ -202,6 +221,9 @@ impl LabelMatrix {
 
     /// Attach row keys from column `name`.
     pub fn with_row_keys(mut self, name: String, keys: RowKeys) -> Result<Self, MatrixError> {
+        if self.lf_names.contains(&name) {
+            return Err(MatrixError::KeyNamedLikeLf(name));
+        }
         if keys.len() != self.n_rows() {
             return Err(MatrixError::Shape(format!(
                 "{} row keys for {} rows",
@@ -526,7 +548,7 @@ mod tests {
         let error = LabelMatrix::new(votes, names(2), vec!["a".into(), "b".into()]).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "LF `lf1` votes 2 on row 0, outside -1..2"
+            "LF `lf1` votes 2 on row 0 (counting from 0), outside -1..2"
         );
     }
 
@@ -549,8 +571,22 @@ mod tests {
         );
     }
 
+    /// A row-key column named like an LF would make two columns of one name in the file.
+    #[test]
+    fn row_keys_are_not_named_like_an_lf() {
+        let matrix =
+            LabelMatrix::new(array![[0], [1]], names(1), vec!["a".into(), "b".into()]).unwrap();
+        let keys = RowKeys::Int(vec![1, 2]);
+        let error = matrix
+            .clone()
+            .with_row_keys("lf0".into(), keys.clone())
+            .unwrap_err();
+        assert!(matches!(error, MatrixError::KeyNamedLikeLf(_)), "{error}");
+        assert!(matrix.with_row_keys("id".into(), keys).is_ok());
+    }
+
     /// The byte-wise range check at its edges: -2 and k refused, -1 and k - 1 accepted, with
-    /// 127 classes (the largest count an `i8` bound holds) and 200 (every vote up to 127 fits).
+    /// 127 classes (the most labelgen handles); 128 classes are refused whatever the votes.
     #[test]
     fn the_range_check_holds_at_its_edges() {
         let classes = |k: usize| (0..k).map(|class| class.to_string()).collect::<Vec<_>>();
@@ -559,18 +595,22 @@ mod tests {
         };
         assert!(matrix(array![[-1, 126]], 127).is_ok());
         assert!(matrix(array![[-1, 127]], 127).is_err());
-        assert!(matrix(array![[-1, 127]], 200).is_ok());
-        let error = matrix(array![[-1, 0], [5, -2]], 200).unwrap_err();
+        assert_eq!(
+            matrix(array![[-1, 0]], 128).unwrap_err().to_string(),
+            "128 classes is more than labelgen handles: votes are 8-bit integers, so at most 127 \
+             classes"
+        );
+        let error = matrix(array![[-1, 0], [5, -2]], 127).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "LF `lf1` votes -2 on row 1, outside -1..200"
+            "LF `lf1` votes -2 on row 1 (counting from 0), outside -1..127"
         );
         // Past one parallel block (1 << 16 cells), so the blocks are checked, not only the first.
         let mut votes = ndarray::Array2::from_elem((40_000, 2), 1i8);
         votes[[39_999, 0]] = 3;
         assert_eq!(
             matrix(votes, 3).unwrap_err().to_string(),
-            "LF `lf0` votes 3 on row 39999, outside -1..3"
+            "LF `lf0` votes 3 on row 39999 (counting from 0), outside -1..3"
         );
     }
 

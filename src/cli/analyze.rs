@@ -9,8 +9,8 @@ use clap::Args;
 use labelgen::analysis::{Show, analyze, drill_down};
 use labelgen::io::atomic::AtomicFile;
 use labelgen::io::gold::read_gold;
-use labelgen::io::matrix_read::{ReadOptions, read_matrix};
-use labelgen::io::source::read_columns;
+use labelgen::io::matrix_read::{ReadOptions, files_read, read_matrix};
+use labelgen::io::paired::read_paired_columns;
 use labelgen::report::html::{ReportContext, render_html};
 use labelgen::report::{Samples, render_csv, render_json, render_samples, render_table, samples};
 
@@ -93,6 +93,16 @@ fn is_wrench(path: &Path) -> bool {
 }
 
 pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
+    let mut inputs = files_read(&arguments.matrix);
+    inputs.extend(arguments.model.iter().chain(&arguments.data).cloned());
+    inputs.extend(super::spec_file(&arguments.gold));
+    let outputs: Vec<PathBuf> = arguments
+        .output
+        .iter()
+        .chain(&arguments.html)
+        .cloned()
+        .collect();
+    super::check_outputs(&outputs, &inputs)?;
     let model = arguments
         .model
         .as_deref()
@@ -128,20 +138,8 @@ pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
             } else {
                 default_columns(&matrix)
             };
-            let columns = read_columns(data, &names)
-                .with_context(|| format!("reading sample columns from `{}`", data.display()))?;
-            if let Some((name, column)) = columns
-                .iter()
-                .find(|(_, column)| column.len() != matrix.n_rows())
-            {
-                anyhow::bail!(
-                    "column `{name}` of `{}` has {} rows but the matrix has {}; --data must be the table the matrix was applied to",
-                    data.display(),
-                    column.len(),
-                    matrix.n_rows()
-                );
-            }
-            columns
+            read_paired_columns(data, &names, &matrix)
+                .with_context(|| format!("reading sample columns from `{}`", data.display()))?
         }
         _ => Vec::new(),
     };
@@ -207,7 +205,7 @@ pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
     };
     emit(arguments.output.as_deref(), &text)?;
     if let Some(path) = &arguments.html {
-        eprintln!("wrote {}", path.display());
+        super::note!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -238,11 +236,7 @@ fn default_columns(matrix: &labelgen::LabelMatrix) -> Vec<String> {
 fn emit(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match output {
         Some(path) => write_atomically(path, text.as_bytes()),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            Ok(stdout.flush()?)
-        }
+        None => super::write_stdout(format_args!("{text}")),
     }
 }
 

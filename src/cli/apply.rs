@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use labelgen::apply::{ApplyOptions, apply};
-use labelgen::io::matrix_file::MatrixOutput;
+use labelgen::io::matrix_file::{MatrixOutput, files_written};
 use labelgen::lf::{LfOrigin, LfSet, LfSource};
 
 use super::progress::BarProgress;
@@ -32,8 +32,10 @@ pub struct ApplyArguments {
     /// Carry this data column into the matrix as the row key.
     #[arg(long, value_name = "COLUMN")]
     id_column: Option<String>,
-    /// Rows per input batch (memory holds about two batches plus the matrix).
-    #[arg(long, default_value_t = 65536, value_name = "ROWS")]
+    /// Rows per input batch (memory holds about two batches plus the matrix; a batch also
+    /// ends at 64 MiB of values).
+    #[arg(long, default_value_t = 65536, value_name = "ROWS",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     batch_rows: usize,
     /// Print nothing but errors.
     #[arg(short, long)]
@@ -62,9 +64,12 @@ pub fn run(arguments: ApplyArguments) -> anyhow::Result<()> {
     }
     let set = LfSet::load(&sources)?;
     let (Some(data), Some(output_path)) = (arguments.data, arguments.output) else {
-        print!("{}", list(&set));
+        super::write_stdout(format_args!("{}", list(&set)))?;
         return Ok(());
     };
+    let mut inputs = vec![data.clone()];
+    inputs.extend(arguments.lf_files.iter().chain(&arguments.plugins).cloned());
+    super::check_outputs(&files_written(&output_path), &inputs)?;
     let output = MatrixOutput::create(&output_path)?;
     let options = ApplyOptions {
         column_map: arguments.columns.into_iter().collect(),
@@ -79,10 +84,10 @@ pub fn run(arguments: ApplyArguments) -> anyhow::Result<()> {
     output.write(&matrix)?;
     if !arguments.quiet {
         let elapsed = started.elapsed().as_secs_f64();
-        print!(
+        super::write_stdout(format_args!(
             "{}",
             super::progress::summary(&matrix, &output_path, elapsed)
-        );
+        ))?;
     }
     Ok(())
 }

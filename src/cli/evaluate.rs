@@ -91,13 +91,16 @@ pub fn run(arguments: EvaluateArguments) -> anyhow::Result<()> {
         confusion,
     };
     if arguments.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        super::outln!("{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(());
     }
-    println!(
+    super::outln!(
         "{} rows with gold: accuracy {:.4}, macro-F1 {:.4}, labelled {:.4}",
-        report.rows, report.accuracy, report.macro_f1, report.coverage
-    );
+        report.rows,
+        report.accuracy,
+        report.macro_f1,
+        report.coverage
+    )?;
     let width = report
         .classes
         .iter()
@@ -105,15 +108,23 @@ pub fn run(arguments: EvaluateArguments) -> anyhow::Result<()> {
         .max()
         .unwrap_or(5)
         .max(5);
-    println!(
+    super::outln!(
         "{:<width$} {:>9} {:>9} {:>9} {:>8}",
-        "class", "precision", "recall", "F1", "support"
-    );
+        "class",
+        "precision",
+        "recall",
+        "F1",
+        "support"
+    )?;
     for row in &report.classes {
-        println!(
+        super::outln!(
             "{:<width$} {:>9.4} {:>9.4} {:>9.4} {:>8}",
-            row.class, row.precision, row.recall, row.f1, row.support
-        );
+            row.class,
+            row.precision,
+            row.recall,
+            row.f1,
+            row.support
+        )?;
     }
     Ok(())
 }

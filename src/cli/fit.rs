@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use labelgen::io::gold::read_gold;
-use labelgen::io::matrix_read::{ReadOptions, read_matrix};
+use labelgen::io::matrix_read::{ReadOptions, files_read, read_matrix};
 use labelgen::matrix::LabelMatrix;
 use labelgen::model::gold::{GoldRows, fit_with_gold};
 use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, fit, write_model};
@@ -74,6 +74,9 @@ pub struct FitArguments {
 }
 
 pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
+    let mut inputs = files_read(&arguments.matrix);
+    inputs.extend(super::spec_file(&arguments.class_balance_from));
+    super::check_outputs(std::slice::from_ref(&arguments.output), &inputs)?;
     let loaded = read_matrix(
         &arguments.matrix,
         &ReadOptions {
@@ -132,7 +135,7 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         model.record_class_balance_source(format!("gold labels of {spec}"));
     }
     write_model(&arguments.output, &model)?;
-    print!("{}", describe(&model, &coverage, stats.len()));
+    super::write_stdout(format_args!("{}", describe(&model, &coverage, stats.len())))?;
     Ok(())
 }
 

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use labelgen::io::labels_file::{LabelTable, LabelsMetadata, write_labels};
-use labelgen::io::source::read_columns;
+use labelgen::io::matrix_file::files_written;
+use labelgen::io::matrix_read::files_read;
+use labelgen::io::paired::read_paired_columns;
 use labelgen::model::{TieBreak, hard_labels};
 
 /// Arguments of `labelgen label`.
@@ -59,31 +61,26 @@ impl From<TieBreakArg> for TieBreak {
 }
 
 pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
+    let mut inputs = files_read(&arguments.matrix);
+    inputs.push(arguments.model.clone());
+    inputs.extend(arguments.data.iter().cloned());
+    inputs.extend(super::spec_file(&arguments.prior.class_balance_from));
+    super::check_outputs(&files_written(&arguments.output), &inputs)?;
     let (model, matrix, _) =
         super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
     let (model, prior_source) = arguments.prior.apply(model)?;
     let source = match &arguments.data {
-        Some(data) => read_columns(data, &arguments.keep_columns)
-            .with_context(|| format!("reading `{}`", data.display()))?,
+        Some(data) => read_paired_columns(data, &arguments.keep_columns, &matrix)
+            .with_context(|| format!("--data `{}`", data.display()))?,
         None => Vec::new(),
     };
-    if let Some((name, column)) = source
-        .iter()
-        .find(|(_, column)| column.len() != matrix.n_rows())
-    {
-        anyhow::bail!(
-            "column `{name}` of --data has {} rows but the matrix has {}",
-            column.len(),
-            matrix.n_rows()
-        );
-    }
     let outside = model.votes_outside_training(&matrix);
     if !outside.is_empty() {
         let listed: Vec<String> = outside
             .iter()
             .map(|(lf, class, count)| format!("`{lf}` {class} x{count}"))
             .collect();
-        eprintln!(
+        super::note!(
             "note: {} votes name classes their LF never voted in the training matrix ({}); the \
              model has no parameter for them and counts each as an LF right {:.0} % of the time",
             outside.iter().map(|(_, _, count)| count).sum::<usize>(),
@@ -130,9 +127,9 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
         .zip(&keep)
         .filter(|(label, keep)| **keep && **label < 0)
         .count();
-    println!(
+    super::outln!(
         "labelled {written} rows ({unlabelled} without a hard label) -> {}",
         arguments.output.display()
-    );
+    )?;
     Ok(())
 }

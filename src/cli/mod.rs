@@ -1,5 +1,24 @@
 //! Command-line glue: one file per subcommand, each a short `run`.
 
+/// `println!` that returns an error instead of panicking when standard output cannot be
+/// written: a closed pipe (`labelgen runs | head -1`) then ends the command quietly with
+/// success (see `main`), a full disk is an error message.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprintln!` that never panics: a note that cannot be shown (standard error closed or full)
+/// is not worth failing the command for.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {note, outln};
+
 mod analyze;
 mod apply;
 mod evaluate;
@@ -12,6 +31,9 @@ mod run;
 mod score;
 mod train;
 
+use std::io::Write as _;
+
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 /// labelgen: weak-supervision labeling engine.
@@ -48,6 +70,20 @@ enum Command {
     Compare(run::CompareArguments),
     /// Create a project: labelgen.toml, an LF file, sample data and a plugin crate.
     Init(run::InitArguments),
+}
+
+/// Write to standard output and flush, so that a write error shows here, not at exit.
+pub(crate) fn write_stdout(text: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_fmt(text)
+        .and_then(|()| stdout.flush())
+        .context("cannot write to standard output")
+}
+
+/// Write to standard error, ignoring failure.
+pub(crate) fn write_stderr(text: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(text);
 }
 
 /// Run the chosen subcommand.
@@ -109,6 +145,24 @@ impl LabelPrior {
             .map_err(|error| anyhow::anyhow!("{option}: {error}"))?;
         Ok((replaced, Some(source)))
     }
+}
+
+/// Refuse `outputs` that would replace one of `inputs`, or each other. A gold-label or class
+/// balance spec (`FILE:COLUMN`) counts as its file.
+pub(crate) fn check_outputs(
+    outputs: &[std::path::PathBuf],
+    inputs: &[std::path::PathBuf],
+) -> Result<(), labelgen::io::atomic::OutputError> {
+    let outputs: Vec<&std::path::Path> = outputs.iter().map(|path| path.as_path()).collect();
+    let inputs: Vec<&std::path::Path> = inputs.iter().map(|path| path.as_path()).collect();
+    labelgen::io::atomic::check_outputs(&outputs, &inputs)
+}
+
+/// The file of a `FILE:COLUMN` spec, for [`check_outputs`].
+pub(crate) fn spec_file(spec: &Option<String>) -> Option<std::path::PathBuf> {
+    spec.as_deref()
+        .and_then(labelgen::io::gold::split_spec)
+        .map(|(file, _)| file.to_owned())
 }
 
 /// Parse `KEY=VALUE`.

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use labelgen::endmodel::read_classifier;
 use labelgen::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata, write_labels};
+use labelgen::io::matrix_file::files_written;
 use labelgen::io::source::read_columns;
 use labelgen::matrix::RowKeys;
 use labelgen::model::{TieBreak, hard_labels};
@@ -37,6 +38,10 @@ pub struct PredictArguments {
 
 pub fn run(arguments: PredictArguments) -> anyhow::Result<()> {
     let started = Instant::now();
+    super::check_outputs(
+        &files_written(&arguments.output),
+        &[arguments.model.clone(), arguments.data.clone()],
+    )?;
     let model = read_classifier(&arguments.model)?;
     let mut names = vec![arguments.text_column.clone()];
     names.extend(arguments.id_column.iter().cloned());
@@ -93,12 +98,12 @@ pub fn run(arguments: PredictArguments) -> anyhow::Result<()> {
         },
     )?;
     let elapsed = started.elapsed().as_secs_f64();
-    println!(
+    super::outln!(
         "predicted {} rows in {:.2} s ({:.0} rows/s); wrote {}",
         texts.len(),
         elapsed,
         texts.len() as f64 / elapsed.max(1e-9),
         arguments.output.display()
-    );
+    )?;
     Ok(())
 }

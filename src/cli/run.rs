@@ -58,9 +58,12 @@ struct Printer;
 
 impl Events for Printer {
     fn stage(&self, record: &StageRecord) {
-        eprintln!(
+        super::note!(
             "  {:<14} {:>8.2} s  {:<8} {}",
-            record.name, record.seconds, record.cache, record.detail
+            record.name,
+            record.seconds,
+            record.cache,
+            record.detail
         );
     }
 }
@@ -119,22 +122,22 @@ fn summary_table(manifest: &Manifest) -> String {
 
 pub fn run(arguments: RunArguments) -> anyhow::Result<()> {
     let project = read_project(&arguments.project)?;
-    eprintln!("labelgen run: {}", project.file.display());
+    super::note!("labelgen run: {}", project.file.display());
     let result = labelgen::pipeline::run(&project, &Printer)?;
     let manifest = &result.manifest;
     if manifest.nothing_changed {
-        println!("nothing changed: every stage came from the cache (inputs hashed only)");
+        super::outln!("nothing changed: every stage came from the cache (inputs hashed only)")?;
     }
     if manifest.damaged_cache_entries_rebuilt {
-        println!("warning: damaged cache entries were found and rebuilt");
+        super::outln!("warning: damaged cache entries were found and rebuilt")?;
     }
-    print!("{}", summary_table(manifest));
-    println!(
+    super::write_stdout(format_args!("{}", summary_table(manifest)))?;
+    super::outln!(
         "run {} in {:.2} s -> {}",
         manifest.run_id,
         manifest.seconds,
         result.dir.display()
-    );
+    )?;
     Ok(())
 }
 
@@ -156,13 +159,17 @@ pub fn runs(arguments: RunsArguments) -> anyhow::Result<()> {
     match arguments.command {
         None => {
             if manifests.is_empty() {
-                println!("no runs yet: `labelgen run` makes one");
+                super::outln!("no runs yet: `labelgen run` makes one")?;
                 return Ok(());
             }
-            println!(
+            super::outln!(
                 "{:<23} {:<20} {:>8} {:>10} {:>10}  changes",
-                "run", "started", "seconds", "LM test", "end test"
-            );
+                "run",
+                "started",
+                "seconds",
+                "LM test",
+                "end test"
+            )?;
             for (index, manifest) in manifests.iter().enumerate() {
                 let what = match index {
                     0 => "first run".to_owned(),
@@ -179,38 +186,38 @@ pub fn runs(arguments: RunsArguments) -> anyhow::Result<()> {
                     metric(manifest, "test", method, "accuracy")
                         .map_or("-".to_owned(), |value| format!("{value:.4}"))
                 };
-                println!(
+                super::outln!(
                     "{:<23} {:<20} {:>8.2} {:>10} {:>10}  {what}",
                     manifest.run_id,
                     manifest.started,
                     manifest.seconds,
                     cell("label_model"),
                     cell("end_model")
-                );
+                )?;
             }
         }
         Some(RunsCommand::Diff { a, b }) => {
             let (old, new) = (find(&manifests, &a)?, find(&manifests, &b)?);
-            println!("{} -> {}", old.run_id, new.run_id);
+            super::outln!("{} -> {}", old.run_id, new.run_id)?;
             let lines = changes(old, new);
             if lines.is_empty() {
-                println!("same data, LFs and settings");
+                super::outln!("same data, LFs and settings")?;
             }
             for line in lines {
-                println!("  {line}");
+                super::outln!("  {line}")?;
             }
-            println!("metrics:");
+            super::outln!("metrics:")?;
             for (name, before, after) in metric_deltas(old, new) {
                 let show = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.4}"));
                 let delta = match (before, after) {
                     (Some(x), Some(y)) => format!("{:+.4}", y - x),
                     _ => String::new(),
                 };
-                println!(
+                super::outln!(
                     "  {name:<32} {:>8} -> {:>8} {delta:>8}",
                     show(before),
                     show(after)
-                );
+                )?;
             }
         }
     }
@@ -247,13 +254,18 @@ pub fn compare(arguments: CompareArguments) -> anyhow::Result<()> {
             .partial_cmp(&rank(x))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    println!(
+    super::outln!(
         "{:<4} {:<12} {:>9} {:>9} {:>12} {:>12}",
-        "rank", "model", "dev acc", "dev F1", "covered acc", "covered F1"
-    );
+        "rank",
+        "model",
+        "dev acc",
+        "dev F1",
+        "covered acc",
+        "covered F1"
+    )?;
     for (index, candidate) in candidates.iter().enumerate() {
         let dev = &candidate["dev"];
-        println!(
+        super::outln!(
             "{:<4} {:<12} {:>9.4} {:>9.4} {:>12.4} {:>12.4}",
             index + 1,
             candidate["model"].as_str().unwrap_or("?"),
@@ -261,12 +273,12 @@ pub fn compare(arguments: CompareArguments) -> anyhow::Result<()> {
             dev["macro_f1"].as_f64().unwrap_or(0.0),
             dev["covered_accuracy"].as_f64().unwrap_or(0.0),
             dev["covered_macro_f1"].as_f64().unwrap_or(0.0)
-        );
+        )?;
     }
-    println!(
+    super::outln!(
         "(fitted on train, scored on dev with random tie-breaks; run {})",
         result.manifest.run_id
-    );
+    )?;
     Ok(())
 }
 
@@ -286,13 +298,13 @@ pub fn init(arguments: InitArguments) -> anyhow::Result<()> {
         }
         std::fs::write(&path, content).with_context(|| format!("writing `{}`", path.display()))?;
     }
-    println!("created {} with:", folder.display());
+    super::outln!("created {} with:", folder.display())?;
     for (relative, _) in &files {
-        println!("  {}", relative.display());
+        super::outln!("  {}", relative.display())?;
     }
-    println!(
+    super::outln!(
         "next: cd {} && labelgen run   (the plugin crate `{crate_name}` under plugin/ is listed, commented out, in labelgen.toml)",
         folder.display()
-    );
+    )?;
     Ok(())
 }

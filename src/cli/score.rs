@@ -75,7 +75,7 @@ pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
         })
         .collect();
     if arguments.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        super::outln!("{}", serde_json::to_string_pretty(&reports)?)?;
         return Ok(());
     }
     let mut text = format!(
@@ -92,6 +92,6 @@ pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
             );
         }
     }
-    print!("{text}");
+    super::write_stdout(format_args!("{text}"))?;
     Ok(())
 }

@@ -111,6 +111,9 @@ pub(crate) fn text_values(
 
 pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
     let started = Instant::now();
+    let mut inputs = vec![arguments.labels.clone()];
+    inputs.extend(arguments.valid.iter().cloned());
+    super::check_outputs(std::slice::from_ref(&arguments.output), &inputs)?;
     let table = read_labels(
         &arguments.labels,
         std::slice::from_ref(&arguments.text_column),
@@ -190,14 +193,14 @@ pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
     model.write(&arguments.output)?;
     let elapsed = started.elapsed().as_secs_f64();
     let info = &model.training;
-    println!(
+    super::outln!(
         "trained on {} rows ({} targets; {} uncovered rows left out), classes {}",
         info.rows,
         info.targets,
         info.excluded_uncovered,
         model.classes.join(", ")
-    );
-    println!(
+    )?;
+    super::outln!(
         "L2 {:.3e}; {} L-BFGS iterations, {}; objective {:.6}",
         info.l2,
         info.report.iterations,
@@ -207,31 +210,37 @@ pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
             "stopped at the limit or early"
         },
         info.report.objective
-    );
+    )?;
     if !info.validation.is_empty() {
-        println!("validation (model selection and early stopping):");
-        println!(
+        super::outln!("validation (model selection and early stopping):")?;
+        super::outln!(
             "{:>12} {:>10} {:>9} {:>9}",
-            "L2", "iterations", "accuracy", "macro-F1"
-        );
+            "L2",
+            "iterations",
+            "accuracy",
+            "macro-F1"
+        )?;
         for candidate in &info.validation {
             let chosen = if candidate.l2 == info.l2 {
                 "  <- chosen"
             } else {
                 ""
             };
-            println!(
+            super::outln!(
                 "{:>12.3e} {:>10} {:>9.4} {:>9.4}{chosen}",
-                candidate.l2, candidate.iterations, candidate.accuracy, candidate.macro_f1
-            );
+                candidate.l2,
+                candidate.iterations,
+                candidate.accuracy,
+                candidate.macro_f1
+            )?;
         }
     }
-    println!(
+    super::outln!(
         "{} nonzero feature weights; {:.2} s ({:.0} rows/s); wrote {}",
         model.weights.len(),
         elapsed,
         texts.len() as f64 / elapsed.max(1e-9),
         arguments.output.display()
-    );
+    )?;
     Ok(())
 }

@@ -226,7 +226,8 @@ pub fn train<S: AsRef<str> + Sync>(
             let total: f64 = target.sum();
             if total.is_nan() || total <= 0.0 || target.iter().any(|p| !p.is_finite() || *p < 0.0) {
                 return Err(ClassifierError::Invalid(format!(
-                    "row {row}: the class probabilities {target} are not a distribution"
+                    "row {row} (counting from 0): the class probabilities {target} are not a \
+                     distribution"
                 )));
             }
             targets.extend(target.iter().map(|p| p / total));

@@ -18,7 +18,8 @@ pub enum GoldError {
     Table(#[from] TableError),
     /// A value is not a class.
     #[error(
-        "`{path}` column `{column}` row {row}: `{value}` is not a class; the classes are {classes}"
+        "`{path}` column `{column}` row {row} (counting from 0): `{value}` is not a class; the \
+         classes are {classes}"
     )]
     NotAClass {
         /// The file.
@@ -34,15 +35,18 @@ pub enum GoldError {
     },
 }
 
+/// The file and column of a `FILE:COLUMN` spec, when it is one.
+pub fn split_spec(spec: &str) -> Option<(&Path, &str)> {
+    spec.rsplit_once(':')
+        .filter(|(file, column)| !file.is_empty() && !column.is_empty())
+        .map(|(file, column)| (Path::new(file), column))
+}
+
 /// Read gold labels from `spec` (`FILE:COLUMN`) for `classes`; `-1` marks an unknown label.
 pub fn read_gold(spec: &str, classes: &[String]) -> Result<Vec<i64>, GoldError> {
-    let Some((file, column)) = spec
-        .rsplit_once(':')
-        .filter(|(file, column)| !file.is_empty() && !column.is_empty())
-    else {
+    let Some((path, column)) = split_spec(spec) else {
         return Err(GoldError::Spec(spec.to_owned()));
     };
-    let path = Path::new(file);
     let columns = read_columns(path, &[column.to_owned()])?;
     let values = &columns[0].1;
     let known: Vec<String> = classes

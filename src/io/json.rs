@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::source::{BatchSource, HashingReader, OpenContext, SourceBatch, TableError};
+use super::source::{
+    BATCH_BYTES, BatchSource, HashingReader, OpenContext, SourceBatch, TableError,
+};
 use super::table::{Batch, ColumnBuilder, ColumnType};
 
 /// The type a JSON value gives a column that keeps its own type.
@@ -148,8 +150,10 @@ impl BatchSource for NdjsonSource {
             .iter()
             .map(|(_, column_type)| ColumnBuilder::new(*column_type, self.batch_rows))
             .collect();
-        let mut n_rows = 0;
-        while n_rows < self.batch_rows {
+        let (mut n_rows, mut held) = (0, 0);
+        // A batch ends at `batch_rows` rows or at `BATCH_BYTES` of values, whichever comes
+        // first: memory follows the data, whatever row count is asked for.
+        while n_rows < self.batch_rows && held < BATCH_BYTES {
             let (line, object) = match self.pending.take() {
                 Some(pending) => pending,
                 None => match self.read_object()? {
@@ -168,6 +172,9 @@ impl BatchSource for NdjsonSource {
                 })?;
             }
             n_rows += 1;
+            if n_rows % 1024 == 0 {
+                held = builders.iter().map(ColumnBuilder::memory_bytes).sum();
+            }
         }
         if n_rows == 0 {
             return Ok(None);

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::atomic::{AtomicFile, OutputError};
 use super::matrix_file::sidecar_path;
 use super::table::{Column, Values};
-use crate::matrix::RowKeys;
+use crate::matrix::{MAX_CLASSES, RowKeys};
 use crate::model::TieBreak;
 
 /// Version of the label table format.
@@ -369,10 +369,12 @@ pub fn read_labels(path: &Path, columns: &[String]) -> Result<ReadLabels, ReadLa
         .rposition(|name| !name.starts_with("p_"))
         .map_or(0, |index| index + 1);
     let probability_names: Vec<String> = names[first..label_at].to_vec();
-    if probability_names.len() < 2 {
-        return Err(layout(
-            "it needs one `p_<class>` column per class (at least 2) just before `label`".to_owned(),
-        ));
+    if !(2..=MAX_CLASSES).contains(&probability_names.len()) {
+        return Err(layout(format!(
+            "it needs one `p_<class>` column per class (2 to {MAX_CLASSES}) just before `label`, \
+             and has {}",
+            probability_names.len()
+        )));
     }
     let classes: Vec<String> = probability_names
         .iter()
@@ -394,7 +396,7 @@ pub fn read_labels(path: &Path, columns: &[String]) -> Result<ReadLabels, ReadLa
         for row in 0..rows {
             probabilities[[row, class]] = numeric(column, row).ok_or_else(|| {
                 layout(format!(
-                    "column `p_{}` row {row} is not a number",
+                    "column `p_{}` row {row} (counting from 0) is not a number",
                     classes[class]
                 ))
             })?;
@@ -408,7 +410,7 @@ pub fn read_labels(path: &Path, columns: &[String]) -> Result<ReadLabels, ReadLa
                     Ok(value as i64)
                 } else {
                     Err(layout(format!(
-                        "`label` row {row} is {value}, not a class id or -1"
+                        "`label` row {row} (counting from 0) is {value}, not a class id or -1"
                     )))
                 }
             })

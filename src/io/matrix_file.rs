@@ -82,6 +82,19 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The files written for a table output at `path` (a label matrix, labels or predictions): the
+/// file and, for CSV, its `.meta.json` sidecar.
+pub fn files_written(path: &Path) -> Vec<PathBuf> {
+    let mut files = vec![path.to_owned()];
+    if path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("csv"))
+    {
+        files.push(sidecar_path(path));
+    }
+    files
+}
+
 /// A label-matrix output whose file is reserved (so an unwritable path fails before any work)
 /// and written in full, or not at all, by [`MatrixOutput::write`].
 pub struct MatrixOutput {

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::matrix_file::{METADATA_KEY, MatrixMetadata, sidecar_path};
 use super::wrench::read_wrench;
-use crate::matrix::{LabelMatrix, MATRIX_FORMAT_VERSION, RowKeys};
+use crate::matrix::{LabelMatrix, MATRIX_FORMAT_VERSION, MAX_CLASSES, RowKeys};
 
 /// How to read a matrix that does not say everything about itself.
 #[derive(Clone, Debug, Default)]
@@ -84,7 +84,8 @@ pub enum MatrixReadError {
     },
     /// A vote outside `-1..k`.
     #[error(
-        "`{path}`: LF `{lf}` votes {vote} on row {row}, outside -1..{cardinality} (abstain or a class id)"
+        "`{path}`: LF `{lf}` votes {vote} on row {row} (counting from 0), outside -1..{cardinality} \
+         (abstain or a class id)"
     )]
     Vote {
         /// The file.
@@ -105,6 +106,20 @@ fn invalid(path: &Path, message: impl std::fmt::Display) -> MatrixReadError {
         path: path.to_owned(),
         message: message.to_string(),
     }
+}
+
+/// The files [`read_matrix`] reads for `path`: the file, and the `.meta.json` sidecar of a CSV
+/// matrix or the `label.json` beside a WRENCH split.
+pub fn files_read(path: &Path) -> Vec<PathBuf> {
+    let mut files = vec![path.to_owned()];
+    match path.extension().and_then(|extension| extension.to_str()) {
+        Some(extension) if extension.eq_ignore_ascii_case("csv") => files.push(sidecar_path(path)),
+        Some(extension) if extension.eq_ignore_ascii_case("json") => {
+            files.push(path.with_file_name("label.json"))
+        }
+        _ => {}
+    }
+    files
 }
 
 /// Read the label matrix at `path`: `.parquet`, `.csv` or a WRENCH split `.json`.
@@ -133,12 +148,15 @@ struct Layout {
 
 fn numbered_classes(path: &Path, options: &ReadOptions) -> Result<Vec<String>, MatrixReadError> {
     match options.cardinality.or(options.fallback_cardinality) {
-        Some(cardinality) if cardinality >= 2 => {
+        Some(cardinality) if (2..=MAX_CLASSES).contains(&cardinality) => {
             Ok((0..cardinality).map(|class| class.to_string()).collect())
         }
         Some(cardinality) => Err(invalid(
             path,
-            format!("--cardinality {cardinality}: give at least 2 classes"),
+            format!(
+                "--cardinality {cardinality}: give between 2 and {MAX_CLASSES} classes (votes \
+                 are 8-bit integers)"
+            ),
         )),
         None => Err(MatrixReadError::NoCardinality {
             path: path.to_owned(),
@@ -181,6 +199,33 @@ fn checked_metadata(
     })
 }
 
+/// A labelgen matrix has exactly the columns its metadata lists (the LFs and the row key): a
+/// column it does not list would be dropped without a word.
+fn unlisted_columns(
+    path: &Path,
+    columns: &[String],
+    layout: &Layout,
+) -> Result<(), MatrixReadError> {
+    let unlisted: Vec<String> = columns
+        .iter()
+        .filter(|name| !layout.lfs.contains(name) && layout.row_key.as_ref() != Some(*name))
+        .map(|name| format!("`{name}`"))
+        .collect();
+    if unlisted.is_empty() {
+        return Ok(());
+    }
+    Err(invalid(
+        path,
+        format!(
+            "its labelgen metadata lists {} LFs but not its columns {}, which would be left out; \
+             the metadata does not describe this file (re-create it with `labelgen apply`, or \
+             remove the metadata to read every integer column as an LF)",
+            layout.lfs.len(),
+            unlisted.join(", ")
+        ),
+    ))
+}
+
 /// Check and narrow one vote.
 fn vote(
     path: &Path,
@@ -218,7 +263,16 @@ fn read_parquet(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, Matr
         .and_then(|pair| pair.value.clone());
     let mut frame = reader.finish().map_err(|error| invalid(path, error))?;
     let layout = match json {
-        Some(json) => checked_metadata(path, &json, options)?,
+        Some(json) => {
+            let layout = checked_metadata(path, &json, options)?;
+            let names: Vec<String> = frame
+                .get_column_names()
+                .iter()
+                .map(|name| name.to_string())
+                .collect();
+            unlisted_columns(path, &names, &layout)?;
+            layout
+        }
         None => foreign_layout(path, &frame, options)?,
     };
     let cardinality = layout.classes.len();
@@ -482,7 +536,9 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixRe
             path: sidecar.clone(),
             source,
         })?;
-        checked_metadata(path, &json, options)?
+        let layout = checked_metadata(path, &json, options)?;
+        unlisted_columns(path, &headers, &layout)?;
+        layout
     } else {
         Layout {
             classes: numbered_classes(path, options)?,
@@ -506,6 +562,7 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixRe
     let (mut flat, mut keys) = (Vec::new(), Vec::new());
     for (row, record) in reader.records().enumerate() {
         let record = record.map_err(|error| invalid(path, error))?;
+        let line = record.position().map_or(0, csv::Position::line);
         for (lf, column) in layout.lfs.iter().zip(&lf_columns) {
             let text = record.get(*column).unwrap_or_default().trim();
             let value = if text.is_empty() {
@@ -514,7 +571,7 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<LoadedMatrix, MatrixRe
                 text.parse::<i64>().map_err(|_| {
                     invalid(
                         path,
-                        format!("row {row}, column `{lf}`: `{text}` is not an integer vote"),
+                        format!("line {line}, column `{lf}`: `{text}` is not an integer vote"),
                     )
                 })?
             };
@@ -728,7 +785,7 @@ mod tests {
         assert_eq!(loaded.matrix.classes(), ["0", "1", "2"]);
         let error = read_with(&path, 2).unwrap_err().to_string();
         assert!(
-            error.contains("LF `lf_a` votes 2 on row 1, outside -1..2"),
+            error.contains("LF `lf_a` votes 2 on row 1 (counting from 0), outside -1..2"),
             "{error}"
         );
 
@@ -778,7 +835,7 @@ mod tests {
             let error = read_with(&parquet, 2).unwrap_err().to_string();
             assert!(
                 error.contains(&format!(
-                    "LF `lf_b` votes {bad} on row {row}, outside -1..2"
+                    "LF `lf_b` votes {bad} on row {row} (counting from 0), outside -1..2"
                 )),
                 "{error}"
             );

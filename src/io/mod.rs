@@ -7,6 +7,7 @@ mod json;
 pub mod labels_file;
 pub mod matrix_file;
 pub mod matrix_read;
+pub mod paired;
 mod parquet;
 pub mod source;
 pub mod table;

@@ -133,6 +133,9 @@ impl Column {
     }
 }
 
+/// The most rows a [`ColumnBuilder`] reserves room for before they arrive.
+pub const MAX_RESERVED_ROWS: usize = 1 << 20;
+
 /// Builds a [`Column`] row by row.
 #[derive(Debug)]
 pub struct ColumnBuilder {
@@ -145,11 +148,15 @@ pub struct ColumnBuilder {
 impl ColumnBuilder {
     /// An empty builder of `column_type`, sized for `capacity` rows.
     pub fn new(column_type: ColumnType, capacity: usize) -> Self {
-        Self::with_text_bytes(column_type, capacity, capacity * 32)
+        Self::with_text_bytes(column_type, capacity, capacity.saturating_mul(32))
     }
 
     /// An empty builder sized for `capacity` rows and, for text, `text_bytes` bytes of text.
+    /// Both are hints: at most [`MAX_RESERVED_ROWS`] rows (and 32 bytes of text each) are
+    /// reserved up front, so a huge hint costs nothing until rows arrive.
     pub fn with_text_bytes(column_type: ColumnType, capacity: usize, text_bytes: usize) -> Self {
+        let capacity = capacity.min(MAX_RESERVED_ROWS);
+        let text_bytes = text_bytes.min(MAX_RESERVED_ROWS * 32);
         let values = match column_type {
             ColumnType::Text => {
                 let mut offsets = Vec::with_capacity(capacity + 1);
@@ -229,6 +236,17 @@ impl ColumnBuilder {
             Values::Bool(values) => values.push(0),
         }
         self.push_validity(false);
+    }
+
+    /// Bytes held so far: values, text offsets and validity.
+    pub fn memory_bytes(&self) -> usize {
+        let values = match &self.values {
+            Values::Text { offsets, bytes } => offsets.len() * 8 + bytes.len(),
+            Values::Float(values) => values.len() * 8,
+            Values::Int(values) => values.len() * 8,
+            Values::Bool(values) => values.len(),
+        };
+        values + self.validity.len()
     }
 
     /// Bytes of text held so far (0 for other types).

@@ -143,7 +143,9 @@ impl WrenchSource {
 impl BatchSource for WrenchSource {
     fn next_batch(&mut self) -> Result<Option<SourceBatch>, TableError> {
         let start = self.next_row;
-        let end = (start + self.batch_rows).min(self.split.rows.len());
+        let end = start
+            .saturating_add(self.batch_rows)
+            .min(self.split.rows.len());
         if start >= end {
             return Ok(None);
         }
@@ -169,10 +171,11 @@ impl BatchSource for WrenchSource {
                     }
                     Field::Data(name) => push_json(builder, *column_type, record.data.get(name)),
                 };
-                result.map_err(|message| TableError::Malformed {
+                result.map_err(|message| TableError::BadField {
                     path: self.path.clone(),
-                    line: 0,
-                    message: format!("row `{id}`, field `{}`: {message}", field_name(field)),
+                    row: id.clone(),
+                    field: field_name(field).to_owned(),
+                    message,
                 })?;
             }
         }

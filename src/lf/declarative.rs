@@ -661,6 +661,12 @@ fn lookup_test(path: &Path, spec: &LookupSpec) -> Result<Test, String> {
             "the lookup list is empty: give `file` (one entry per line) or `values`".to_owned(),
         );
     }
+    if spec.lookup_match == LookupMatch::Token && entries.iter().any(String::is_empty) {
+        return Err(
+            "the lookup list holds an empty entry, which as a token would match everything"
+                .to_owned(),
+        );
+    }
     Ok(match spec.lookup_match {
         LookupMatch::Token => Test::Text(TextRule::Keywords {
             words: entries,

@@ -132,6 +132,12 @@ pub enum LfError {
         "no labeling functions: give at least one LF file (--lfs) or plugin (--plugin) that defines some"
     )]
     Empty,
+    /// An LF has the name of the row-key column: the matrix would have two columns of it.
+    #[error(
+        "LF `{0}` has the name of the row-key column (--id-column `{0}`), and the label matrix \
+         would have two columns `{0}`; rename the LF, or carry another column as the key"
+    )]
+    NamedLikeRowKey(String),
     /// A column mapping names a column no LF reads.
     #[error("--column `{column}`={target}: no LF reads a column `{column}`; the LFs read {}", .read.join(", "))]
     UnusedMapping {
@@ -155,7 +161,7 @@ pub enum LfSource {
 
 /// An LF's failure while applying, with the row where it happened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("LF `{lf}` failed on row {row}: {message}")]
+#[error("LF `{lf}` failed on row {row} (counting from 0): {message}")]
 pub struct EvalError {
     /// The LF.
     pub lf: String,
@@ -333,6 +339,11 @@ impl LfSet {
         column_map: &BTreeMap<String, String>,
         id_column: Option<&str>,
     ) -> Result<ReadPlan, LfError> {
+        if let Some(id) = id_column
+            && self.lfs.iter().any(|info| info.name == id)
+        {
+            return Err(LfError::NamedLikeRowKey(id.to_owned()));
+        }
         let read: std::collections::BTreeSet<&str> = self
             .lfs
             .iter()

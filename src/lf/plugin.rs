@@ -16,6 +16,7 @@ use labelgen_sdk::abi::{
 
 use super::{BoundEvaluator, Chunk, EvalError, Evaluator, LfError, LfInfo, LfOrigin, VoteSink};
 use crate::io::table::{ColumnType, Values};
+use crate::matrix::MAX_CLASSES;
 
 /// A loaded plugin library and what it declared.
 pub struct LoadedPlugin {
@@ -106,7 +107,13 @@ impl LoadedPlugin {
         // SAFETY: loading runs the library's initialisers. This is the trust model: the user
         // chose to run this plugin's native code.
         let library = unsafe { libloading::Library::new(&load_path) }.map_err(|error| {
-            plugin_error(path, format!("cannot load it as a shared library: {error}"))
+            // libloading says only "dlopen failed"; the loader's own reason is its source.
+            let reason = std::error::Error::source(&error)
+                .map_or_else(|| error.to_string(), ToString::to_string);
+            plugin_error(
+                path,
+                format!("cannot load it as a shared library: {reason}"),
+            )
         })?;
         // SAFETY: the symbol, when present, has this signature in every ABI version.
         let version_fn = unsafe { library.get::<unsafe extern "C" fn() -> u32>(abi::ABI_VERSION_SYMBOL.as_bytes()) }
@@ -153,14 +160,8 @@ impl LoadedPlugin {
                 format!("it failed to start: {}", error.message()),
             ));
         };
-        if descriptor.magic != DESCRIPTOR_MAGIC || descriptor.abi_version != ABI_VERSION {
-            return Err(plugin_error(
-                path,
-                "its descriptor is corrupt (wrong magic number or ABI version)",
-            ));
-        }
-        // SAFETY: the descriptor follows the ABI contract, checked above as far as we can.
-        let (classes, infos) = unsafe { read_descriptor(path, descriptor, library_hash)? };
+        // SAFETY: a non-null descriptor follows the ABI contract (the plugin's side of it).
+        let (classes, infos) = unsafe { check_descriptor(path, descriptor, library_hash)? };
         Ok(LoadedPlugin {
             library: Arc::new(library),
             apply: descriptor.apply,
@@ -196,15 +197,26 @@ impl LoadedPlugin {
     }
 }
 
-/// Read and check everything the descriptor declares.
+/// Check everything the descriptor of the plugin at `path` declares (magic number, ABI
+/// version, names, classes, column types) and return its classes and LFs. [`LoadedPlugin::load`]
+/// calls it on the descriptor a library returns; it is public so that tests and fuzzers can
+/// check descriptors built in memory.
 ///
 /// # Safety
-/// `descriptor` must follow the ABI contract.
-unsafe fn read_descriptor(
+/// Every pointer of `descriptor` with a non-zero length must point to that many readable
+/// items (the ABI contract); null pointers and wrong values are errors, not undefined
+/// behaviour.
+pub unsafe fn check_descriptor(
     path: &Path,
     descriptor: &PluginDescriptor,
     library_hash: blake3::Hash,
 ) -> Result<(Vec<String>, Vec<LfInfo>), LfError> {
+    if descriptor.magic != DESCRIPTOR_MAGIC || descriptor.abi_version != ABI_VERSION {
+        return Err(plugin_error(
+            path,
+            "its descriptor is corrupt (wrong magic number or ABI version)",
+        ));
+    }
     // SAFETY (whole body): pointers and lengths come from the descriptor (caller's contract).
     let plugin_name = unsafe { read_str(path, descriptor.name, "the plugin name")? };
     let plugin_version = unsafe { read_str(path, descriptor.version, "the plugin version")? };
@@ -220,11 +232,11 @@ unsafe fn read_descriptor(
     for (index, class) in class_refs.iter().enumerate() {
         classes.push(unsafe { read_str(path, *class, &format!("class {index}"))? });
     }
-    if classes.len() < 2 || classes.len() > 127 {
+    if !(2..=MAX_CLASSES).contains(&classes.len()) {
         return Err(plugin_error(
             path,
             format!(
-                "it declares {} classes; give between 2 and 127",
+                "it declares {} classes; give between 2 and {MAX_CLASSES}",
                 classes.len()
             ),
         ));

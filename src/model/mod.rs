@@ -463,6 +463,9 @@ impl FittedModel {
         if matrix.lf_names() == self.lfs.as_slice() && matrix.classes() == self.classes.as_slice() {
             return Ok(matrix);
         }
+        if let Some(message) = self.lf_mismatch(matrix.lf_names()) {
+            return Err(message);
+        }
         if matrix.classes() == self.classes.as_slice() {
             return matrix
                 .in_lf_order(&self.lfs)
@@ -486,6 +489,23 @@ impl FittedModel {
         renamed
             .in_lf_order(&self.lfs)
             .map_err(|error| error.to_string())
+    }
+
+    /// Why a matrix of LFs `lf_names` (in any order) does not fit this model, if it does not.
+    pub fn lf_mismatch(&self, lf_names: &[String]) -> Option<String> {
+        let missing: Vec<String> = self
+            .lfs
+            .iter()
+            .filter(|lf| !lf_names.contains(lf))
+            .cloned()
+            .collect();
+        let unknown: Vec<String> = lf_names
+            .iter()
+            .filter(|lf| !self.lfs.contains(lf))
+            .cloned()
+            .collect();
+        (!missing.is_empty() || !unknown.is_empty())
+            .then(|| crate::matrix::MatrixError::OtherLfs { missing, unknown }.to_string())
     }
 
     /// `P(Y | votes)` for every row of `matrix` (rows x classes), in parallel.

@@ -80,6 +80,20 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
     }
 }
 
+/// Remove the files and folders in `folder` whose names pass `chosen` (best effort).
+pub(crate) fn remove_all_in(folder: &Path, chosen: impl Fn(&str) -> bool) {
+    for item in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        if !chosen(&item.file_name().to_string_lossy()) {
+            continue;
+        }
+        let path = item.path();
+        let _ = match item.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+    }
+}
+
 /// An exclusive lock on a project's cache and runs, released when dropped (or when the process
 /// dies: the operating system drops it).
 pub struct ProjectLock {
@@ -118,6 +132,12 @@ impl Cache {
         Ok(Cache {
             root: root.to_owned(),
         })
+    }
+
+    /// Remove what interrupted runs left in the cache's temporary folder. Only a run that holds
+    /// the project lock writes there, so while `_lock` is held everything in it is stale.
+    pub fn remove_leftovers(&self, _lock: &ProjectLock) {
+        remove_all_in(&self.root.join("tmp"), |_| true);
     }
 
     fn dir(&self, kind: &str, key: &str) -> PathBuf {

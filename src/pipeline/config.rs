@@ -258,12 +258,18 @@ impl Project {
             path: path.to_owned(),
             source,
         })?;
+        Project::parse(path, &text)
+    }
+
+    /// Check `text`, the content of the project file at `path` (paths in it are relative to
+    /// that file's folder).
+    pub fn parse(path: &Path, text: &str) -> Result<Project, ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             path: path.to_owned(),
             message,
         };
         let settings: ProjectFile =
-            toml::from_str(&text).map_err(|error| invalid(error.to_string().trim().to_owned()))?;
+            toml::from_str(text).map_err(|error| invalid(error.to_string().trim().to_owned()))?;
         let models = [
             "auto",
             "generative",

@@ -58,6 +58,10 @@ pub struct Manifest {
     pub format_version: u32,
     /// The run id (also its folder name).
     pub run_id: String,
+    /// The run's place among the project's runs: one more than the latest run's when it
+    /// started (runs are listed in this order; 0 in manifests written before it was recorded).
+    #[serde(default)]
+    pub sequence: u64,
     /// When it started (UTC).
     pub started: String,
     /// Wall seconds.
@@ -87,7 +91,7 @@ pub struct Manifest {
 }
 
 /// Every complete run under `runs` (folders with a manifest; partial runs are skipped), oldest
-/// first.
+/// first: by sequence number, then (for runs recorded without one) by start time and id.
 pub fn list_runs(runs: &Path) -> Vec<Manifest> {
     let mut manifests: Vec<Manifest> = std::fs::read_dir(runs)
         .into_iter()
@@ -97,7 +101,9 @@ pub fn list_runs(runs: &Path) -> Vec<Manifest> {
         .filter_map(|item| std::fs::read(item.path().join("manifest.json")).ok())
         .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
         .collect();
-    manifests.sort_by(|a, b| a.run_id.cmp(&b.run_id));
+    manifests.sort_by(|a, b| {
+        (a.sequence, &a.started, &a.run_id).cmp(&(b.sequence, &b.started, &b.run_id))
+    });
     manifests
 }
 
@@ -223,4 +229,61 @@ pub fn metric_deltas(old: &Manifest, new: &Manifest) -> Vec<(String, Option<f64>
             (name, a, b)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(run_id: &str, sequence: u64, started: &str) -> Manifest {
+        Manifest {
+            format_version: MANIFEST_FORMAT_VERSION,
+            run_id: run_id.to_owned(),
+            sequence,
+            started: started.to_owned(),
+            seconds: 1.0,
+            labelgen_version: "0".to_owned(),
+            project: "p".to_owned(),
+            seed: 1,
+            inputs: Vec::new(),
+            lfs: Vec::new(),
+            options: serde_json::Value::Null,
+            stages: Vec::new(),
+            nothing_changed: false,
+            damaged_cache_entries_rebuilt: false,
+            metrics: serde_json::Value::Null,
+            outputs: Vec::new(),
+        }
+    }
+
+    /// Runs list by sequence number, not by id (ids of one second differ only in a random
+    /// part); runs recorded without one (0) come first, by start time.
+    #[test]
+    fn runs_list_in_the_order_they_ran() {
+        let folder = tempfile::tempdir().unwrap();
+        let second = "2030-01-01T00:00:00Z";
+        for run in [
+            manifest("20300101-000000-aaaaaa", 2, second),
+            manifest("20300101-000000-ffffff", 1, second),
+            manifest("20290101-000000-bbbbbb", 0, "2029-01-01T00:00:00Z"),
+            manifest("20280101-000000-cccccc", 0, "2028-01-01T00:00:00Z"),
+        ] {
+            let dir = folder.path().join(&run.run_id);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("manifest.json"), serde_json::to_vec(&run).unwrap()).unwrap();
+        }
+        let order: Vec<String> = list_runs(folder.path())
+            .into_iter()
+            .map(|run| run.run_id)
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "20280101-000000-cccccc",
+                "20290101-000000-bbbbbb",
+                "20300101-000000-ffffff",
+                "20300101-000000-aaaaaa"
+            ]
+        );
+    }
 }

@@ -4,11 +4,11 @@
 //! Stages: build plugin crates, apply (one cache entry per LF column and split, so editing one
 //! LF re-applies only that LF), assemble the matrices, fit the label model (or pick the best
 //! on dev gold with `auto`), analyze, label, train the end model, evaluate. Every output of a
-//! run is linked under `<output>/<run-id>/` next to a `manifest.json` that records inputs and
+//! run is copied to `<output>/<run-id>/` next to a `manifest.json` that records inputs and
 //! their hashes, LF fingerprints, options, timings, cache hits, metrics and output hashes.
 //!
 //! Keys include labelgen's version, so a new version never reuses an old output. A run is
-//! written to `<output>/.<run-id>.partial` and renamed when complete, so an interrupted run
+//! written to `<output>/.<run-id>.<pid>.partial` and renamed when complete, so an interrupted run
 //! leaves earlier runs alone; cache entries are renamed into place whole and checked by hash
 //! when read (see [`cache`]).
 
@@ -297,11 +297,10 @@ fn read_keys(path: &Path, column: &str) -> Result<RowKeys, PipelineError> {
     Ok(RowKeys::from_column(&columns[0].1))
 }
 
-fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
-    if std::fs::hard_link(from, to).is_err() {
-        std::fs::copy(from, to)?;
-    }
-    Ok(())
+/// The process id in the name of a run folder being written, `.<run-id>.<pid>.partial`.
+fn partial_run_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".partial")?;
+    rest.rsplit_once('.')?.1.parse().ok()
 }
 
 /// Run every stage of `project`.
@@ -310,9 +309,16 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
     let id = run_id();
     let run_started = Instant::now();
     let state = state_dir(project);
-    let _lock = ProjectLock::take(&state.join("lock"))?;
+    let lock = ProjectLock::take(&state.join("lock"))?;
+    let cache = Cache::open(&state.join("cache"))?;
+    // What interrupted runs left: cache files being written (only runs holding the lock write
+    // them) and run folders of processes that are gone.
+    cache.remove_leftovers(&lock);
+    cache::remove_all_in(&runs_dir(project), |name| {
+        partial_run_owner(name).is_some_and(|pid| !crate::io::atomic::process_is_alive(pid))
+    });
     let mut runner = Runner {
-        cache: Cache::open(&state.join("cache"))?,
+        cache,
         events,
         stages: Vec::new(),
         outputs: Vec::new(),
@@ -381,16 +387,35 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
     let mut built_any = false;
     for crate_dir in &settings.lfs.plugins {
         let crate_dir = project.path(crate_dir);
-        let source_hash = plugins::source_hash(&crate_dir)?;
+        let before = plugins::source_hash(&crate_dir)?;
         let plugin_key =
-            key(&json!({"kind": "plugin", "version": version(), "source": source_hash}));
-        let (entry, hit) = runner.cached("plugin", &plugin_key, |dir| {
+            |source: &str| key(&json!({"kind": "plugin", "version": version(), "source": source}));
+        let (entry, hit) = runner.cached("plugin", &plugin_key(&before.all), |dir| {
             let library = plugins::build(&crate_dir, &state.join("cargo-target"))?;
             let name = library.file_name().expect("library file name");
             std::fs::copy(&library, dir.join(name)).map_err(|e| stage_error("plugins")(&e))?;
             Ok(())
         })?;
         built_any |= !hit;
+        let mut source_hash = before.all;
+        if !hit {
+            // cargo writes (or updates) the crate's Cargo.lock when it builds: file the library
+            // under the sources as the build left them too, so that the next run, with nothing
+            // changed by the user, finds it and records the same input.
+            let after = plugins::source_hash(&crate_dir)?;
+            if after.all != source_hash && after.without_lock == before.without_lock {
+                runner
+                    .cache
+                    .put::<PipelineError>("plugin", &plugin_key(&after.all), |dir| {
+                        for name in entry.files.keys() {
+                            std::fs::copy(entry.file(name), dir.join(name))
+                                .map_err(|e| stage_error("plugins")(&e))?;
+                        }
+                        Ok(())
+                    })?;
+                source_hash = after.all;
+            }
+        }
         let (name, hash) = entry.files.iter().next().expect("one library");
         inputs.push(InputRecord {
             role: "lfs.plugin".to_owned(),
@@ -936,14 +961,17 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
     )
     .map_err(|e| stage_error("evaluate")(&e))?;
 
-    // The run folder: outputs linked in, the manifest, then renamed into place.
+    // The run folder: outputs copied in, the manifest, then renamed into place.
     let runs = runs_dir(project);
     std::fs::create_dir_all(&runs).map_err(|e| stage_error("run")(&e))?;
-    let partial = runs.join(format!(".{id}.partial"));
+    let partial = runs.join(format!(".{id}.{}.partial", std::process::id()));
     std::fs::create_dir_all(&partial).map_err(|e| stage_error("run")(&e))?;
     let mut outputs = Vec::new();
     for (name, path) in &runner.outputs {
-        link_or_copy(path, &partial.join(name)).map_err(|e| stage_error("run")(&e))?;
+        // A copy, never a link: a run folder must not change when the cache or a later run's
+        // files do (`std::fs::copy` lets the file system share blocks copy-on-write where it
+        // can, as `copy_file_range` does on Btrfs and XFS).
+        std::fs::copy(path, partial.join(name)).map_err(|e| stage_error("run")(&e))?;
         outputs.push(OutputRecord {
             path: name.clone(),
             hash: hash_file(path).map_err(|e| stage_error("run")(&e))?,
@@ -953,9 +981,16 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
         .stages
         .iter()
         .all(|stage| stage.cache == "hit" || stage.cache == "-");
+    // Under the lock, no other run can take the same number.
+    let sequence = manifest::list_runs(&runs)
+        .iter()
+        .map(|run| run.sequence)
+        .max()
+        .map_or(1, |latest| latest + 1);
     let manifest = Manifest {
         format_version: manifest::MANIFEST_FORMAT_VERSION,
         run_id: id.clone(),
+        sequence,
         started: started_at,
         seconds: run_started.elapsed().as_secs_f64(),
         labelgen_version: version().to_owned(),

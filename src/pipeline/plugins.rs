@@ -34,9 +34,18 @@ pub enum BuildError {
     },
 }
 
+/// Hashes of a plugin crate's sources.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceHashes {
+    /// Over every file.
+    pub all: String,
+    /// Over every file but `Cargo.lock`, which cargo itself writes or updates when it builds.
+    pub without_lock: String,
+}
+
 /// BLAKE3 (hex) over the crate's files (relative paths and contents, in path order), leaving
-/// out `target/` and hidden folders.
-pub fn source_hash(dir: &Path) -> Result<String, BuildError> {
+/// out `target/` and hidden folders; with and without `Cargo.lock`.
+pub fn source_hash(dir: &Path) -> Result<SourceHashes, BuildError> {
     let crate_error = |message: String| BuildError::Crate {
         path: dir.to_owned(),
         message,
@@ -64,18 +73,27 @@ pub fn source_hash(dir: &Path) -> Result<String, BuildError> {
         }
     }
     files.sort();
-    let mut hasher = blake3::Hasher::new();
+    let (mut all, mut without_lock) = (blake3::Hasher::new(), blake3::Hasher::new());
     for file in files {
         let relative = file.strip_prefix(dir).unwrap_or(&file);
-        hasher
-            .update(relative.to_string_lossy().as_bytes())
-            .update(b"\0");
         let bytes = std::fs::read(&file).map_err(|error| crate_error(error.to_string()))?;
-        hasher
-            .update(&(bytes.len() as u64).to_le_bytes())
-            .update(&bytes);
+        let hashers = if relative == Path::new("Cargo.lock") {
+            vec![&mut all]
+        } else {
+            vec![&mut all, &mut without_lock]
+        };
+        for hasher in hashers {
+            hasher
+                .update(relative.to_string_lossy().as_bytes())
+                .update(b"\0")
+                .update(&(bytes.len() as u64).to_le_bytes())
+                .update(&bytes);
+        }
     }
-    Ok(hasher.finalize().to_hex().to_string())
+    Ok(SourceHashes {
+        all: all.finalize().to_hex().to_string(),
+        without_lock: without_lock.finalize().to_hex().to_string(),
+    })
 }
 
 /// Build the crate in `dir` (release, into `target_dir`) and return the path of its `cdylib`.
@@ -141,4 +159,31 @@ pub fn build(dir: &Path, target_dir: &Path) -> Result<PathBuf, BuildError> {
         path: dir.to_owned(),
         message: "cargo built no cdylib: set `crate-type = [\"cdylib\"]` under [lib]".to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hash over every file changes with `Cargo.lock`, the other one only with the rest.
+    #[test]
+    fn the_lock_file_is_hashed_apart() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = |name: &str| folder.path().join(name);
+        std::fs::write(path("Cargo.toml"), "[package]\nname = \"p\"\n").unwrap();
+        std::fs::create_dir(path("src")).unwrap();
+        std::fs::write(path("src/lib.rs"), "// LFs\n").unwrap();
+        let before = source_hash(folder.path()).unwrap();
+        std::fs::write(path("Cargo.lock"), "version = 4\n").unwrap();
+        let locked = source_hash(folder.path()).unwrap();
+        assert_ne!(locked.all, before.all);
+        assert_eq!(locked.without_lock, before.without_lock);
+        std::fs::write(path("src/lib.rs"), "// LFs, edited\n").unwrap();
+        let edited = source_hash(folder.path()).unwrap();
+        assert_ne!(edited.without_lock, locked.without_lock);
+        // `target/` and hidden folders are left out.
+        std::fs::create_dir_all(path("target/release")).unwrap();
+        std::fs::write(path("target/release/libp.so"), "binary").unwrap();
+        assert_eq!(source_hash(folder.path()).unwrap(), edited);
+    }
 }

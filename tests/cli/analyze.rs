@@ -204,7 +204,7 @@ fn bad_input_is_refused_clearly() {
         ),
         (
             &["--gold", "classes.csv:label"],
-            "`classes.csv` column `label` row 2: `7` is not a class",
+            "`classes.csv` column `label` row 2 (counting from 0): `7` is not a class",
         ),
         (
             &["--lf", "nope"],

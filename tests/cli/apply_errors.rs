@@ -271,6 +271,44 @@ fn not_a_wrench_file() {
     has(&message, &["`in.json` line 1: not a WRENCH split file"]);
 }
 
+/// A WRENCH row is named by its key (the file has no line for it; it said "line 0").
+#[test]
+fn a_wrench_value_of_the_wrong_type_names_its_row() {
+    let split = r#"{"3": {"data": {"text": "my song"}}, "7": {"data": {"text": 5}}}"#;
+    let files = [("lfs.toml", LFS), ("in.json", split)];
+    let message = apply_fails(
+        &files,
+        &["in.json", "--lfs", "lfs.toml", "-o", "L.parquet"],
+        &[],
+    );
+    has(
+        &message,
+        &["`in.json` row `7`, field `text`: text is needed but the value is a number"],
+    );
+    assert!(!message.contains("line 0"), "{message}");
+}
+
+/// Found by the `lf_file` fuzz target: a lookup LF with an empty value matched as a token
+/// panicked (exit 101, "byte index 1 is not a char boundary", src/lf/matcher.rs) on a text
+/// that starts with a non-ASCII character. An empty token is refused when the file is read, as
+/// an empty keyword is.
+#[test]
+fn an_empty_lookup_value_matched_as_a_token() {
+    let lfs = r#"
+classes = ["HAM", "SPAM"]
+[[lf]]
+name = "listed"
+kind = "lookup"
+column = "text"
+values = ["", "spam"]
+match = "token"
+label = "HAM"
+"#;
+    let files = [("lfs.toml", lfs), ("in.csv", "text\nécole\n")];
+    let message = apply_fails(&files, &["in.csv", "--lfs", "lfs.toml", "-o", "L.csv"], &[]);
+    has(&message, &["LF `listed`", "empty"]);
+}
+
 #[test]
 fn invalid_toml_syntax_names_the_line() {
     let bad = "classes = [\"HAM\", \"SPAM\"]\n[[lf]]\nname = \"x\nkind = \"keyword\"\n";
@@ -403,10 +441,12 @@ fn a_file_that_is_not_a_shared_library() {
         &["in.csv", "--plugin", "libfake.so", "-o", "L.parquet"],
         &[],
     );
+    // The loader's own reason, not libloading's "dlopen failed".
     has(
         &message,
-        &["plugin `libfake.so`: cannot load it as a shared library"],
+        &["plugin `libfake.so`: cannot load it as a shared library: ./libfake.so: "],
     );
+    assert!(!message.contains("dlopen failed"), "{message}");
 }
 
 /// Apply the fixture library `library` alone to `data` (as `in.csv`) with `BAD_LFS_MODE` set to
@@ -457,7 +497,7 @@ fn a_panicking_plugin_lf_is_named_with_its_row() {
     has(
         &message,
         &[
-            "LF `panics_on_row_3` failed on row 3: panicked: row three is cursed",
+            "LF `panics_on_row_3` failed on row 3 (counting from 0): panicked: row three is cursed",
             "lib.rs:",
         ],
     );
@@ -468,7 +508,7 @@ fn a_plugin_vote_outside_the_classes() {
     let message = plugin_fails("bad_lfs", "text\nhi\n", "range");
     has(
         &message,
-        &["LF `votes_seven` failed on row 0: voted 7, outside -1..2"],
+        &["LF `votes_seven` failed on row 0 (counting from 0): voted 7, outside -1..2"],
     );
 }
 

@@ -288,5 +288,8 @@ fn bad_input_is_refused_clearly() {
         dir.path(),
         &["evaluate", "p.csv", "--gold", "classes.csv:label"],
     ));
-    assert!(error.contains("row 7: `EGGS` is not a class"), "{error}");
+    assert!(
+        error.contains("row 7 (counting from 0): `EGGS` is not a class"),
+        "{error}"
+    );
 }

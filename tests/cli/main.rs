@@ -5,6 +5,8 @@ mod apply;
 mod apply_errors;
 mod common;
 mod endmodel;
+mod faults;
+mod hostile;
 mod lf_language;
 mod model;
 mod pipeline;

@@ -263,7 +263,7 @@ fn gold_labels_must_be_classes_and_match_the_rows() {
     std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n5\n").unwrap();
     let message = failure(&score_with_gold());
     assert!(
-        message.contains("`gold.csv` column `label` row 2: `5` is not a class"),
+        message.contains("`gold.csv` column `label` row 2 (counting from 0): `5` is not a class"),
         "{message}"
     );
     std::fs::write(dir.path().join("gold.csv"), "label\n0\n1\n").unwrap();
@@ -319,7 +319,10 @@ fn class_balance_from_gold_labels() {
     let message = failure(&fit_with_dev("label\n-1\n\n"));
     assert!(message.contains("no row has a gold label"), "{message}");
     let message = failure(&fit_with_dev("label\n0\n2\n"));
-    assert!(message.contains("row 1: `2` is not a class"), "{message}");
+    assert!(
+        message.contains("row 1 (counting from 0): `2` is not a class"),
+        "{message}"
+    );
     // A usage error: clap's exit code 2.
     let output = fit(&[
         "--class-balance",

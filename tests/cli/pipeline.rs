@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::{failure, labelgen, repo_path, success};
+use crate::common::{failure, files_in, labelgen, repo_path, success};
 
 /// A project in `dir` over the bundled YouTube splits with the tutorial LFs as TOML (copied,
 /// so tests can edit them); `train` can point at another train file.
@@ -75,15 +75,24 @@ fn cache_of<'a>(stages: &'a [(String, String, String)], name: &str) -> &'a str {
         .1
 }
 
+/// The run folders of the project in `dir`, oldest first (by their manifests' sequence
+/// numbers: run ids of one second sort by their random part).
 fn runs(dir: &Path) -> Vec<PathBuf> {
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs"))
+    let mut runs: Vec<(u64, PathBuf)> = std::fs::read_dir(dir.join("runs"))
         .unwrap()
         .flatten()
         .map(|item| item.path())
         .filter(|path| !path.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .map(|path| {
+            let manifest: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(path.join("manifest.json")).unwrap_or_default(),
+            )
+            .unwrap_or_default();
+            (manifest["sequence"].as_u64().unwrap_or(0), path)
+        })
         .collect();
     runs.sort();
-    runs
+    runs.into_iter().map(|(_, path)| path).collect()
 }
 
 fn metrics(run: &Path) -> String {
@@ -438,4 +447,207 @@ fn init_compare_and_bad_project_files() {
         error.contains("cannot read project file `labelgen.toml`"),
         "{error}"
     );
+}
+
+/// Item 5: a run folder holds its own copies: editing a later run's file, or damaging the
+/// cache in place, leaves earlier runs as they were.
+#[test]
+fn run_folders_share_no_file_with_the_cache_or_each_other() {
+    use std::io::{Seek, Write};
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    toml_project(dir.path(), None);
+    run(dir.path());
+    run(dir.path());
+    let done = runs(dir.path());
+    let (first, second) = (&done[0], &done[1]);
+    let first_files: Vec<(String, Vec<u8>)> = files_in(first)
+        .into_iter()
+        .map(|name| {
+            let bytes = std::fs::read(first.join(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect();
+    std::fs::write(second.join("metrics.json"), "{}").unwrap();
+    // Damage the cached model in place, as a disk error or a careless edit would.
+    let fit = dir.path().join(".labelgen/cache/fit");
+    let entry = std::fs::read_dir(&fit)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let mut model = std::fs::OpenOptions::new()
+        .write(true)
+        .open(entry.join("model.json"))
+        .unwrap();
+    model.seek(std::io::SeekFrom::Start(10)).unwrap();
+    model.write_all(b"damaged").unwrap();
+    drop(model);
+    for (name, bytes) in &first_files {
+        assert!(
+            std::fs::read(first.join(name)).unwrap() == *bytes,
+            "{name} of the first run changed"
+        );
+    }
+    for (name, _) in &first_files {
+        assert_eq!(
+            std::fs::metadata(first.join(name)).unwrap().nlink(),
+            1,
+            "{name} is linked"
+        );
+    }
+}
+
+/// A process id that no process has (a child that has exited and been reaped).
+fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+/// Item 10: what a killed `apply` or `run` leaves behind is removed by the next one, never
+/// what a live process is writing.
+#[test]
+fn leftovers_of_killed_processes_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    std::fs::copy(
+        repo_path("labeling_functions/youtube_spam.toml"),
+        path.join("lfs.toml"),
+    )
+    .unwrap();
+    let mut data = String::from("id,text\n");
+    for row in 0..400_000 {
+        data.push_str(&format!("{row},check out my channel and subscribe {row}\n"));
+    }
+    std::fs::write(path.join("data.csv"), data).unwrap();
+    // kill -9 while `apply` works: its temporary output stays.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labelgen"))
+        .current_dir(path)
+        .args([
+            "apply",
+            "data.csv",
+            "--lfs",
+            "lfs.toml",
+            "-o",
+            "L.parquet",
+            "-q",
+        ])
+        .spawn()
+        .unwrap();
+    let partials = |path: &Path| -> Vec<String> {
+        files_in(path)
+            .into_iter()
+            .filter(|name| name.ends_with(".partial"))
+            .collect()
+    };
+    while partials(path).is_empty() {
+        assert!(child.try_wait().unwrap().is_none(), "apply ended first");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = partials(path);
+    assert_eq!(left.len(), 1, "{left:?}");
+    // One a live process writes (this test's own id stands for it).
+    let live = format!(".labelgen-{}-abcdef.partial", std::process::id());
+    std::fs::write(path.join(&live), "being written").unwrap();
+    success(&labelgen(
+        path,
+        &[
+            "apply", "data.csv", "--lfs", "lfs.toml", "-o", "L.csv", "-q",
+        ],
+    ));
+    assert_eq!(partials(path), std::slice::from_ref(&live));
+
+    // A run's: cache files being written and a run folder of a dead process.
+    toml_project(path, None);
+    let stale_cache = path.join(".labelgen/cache/tmp/fit-stale");
+    std::fs::create_dir_all(&stale_cache).unwrap();
+    std::fs::write(stale_cache.join("model.json"), "{").unwrap();
+    let stale_run = path.join(format!(
+        "runs/.20300101-000000-abcdef.{}.partial",
+        dead_pid()
+    ));
+    let live_run = path.join(format!(
+        "runs/.20300101-000000-fedcba.{}.partial",
+        std::process::id()
+    ));
+    for folder in [&stale_run, &live_run] {
+        std::fs::create_dir_all(folder).unwrap();
+        std::fs::write(folder.join("metrics.json"), "{}").unwrap();
+    }
+    run(path);
+    assert!(!stale_cache.exists());
+    assert!(!stale_run.exists());
+    assert!(live_run.exists());
+}
+
+/// Item 11: runs are listed in the order they ran, even when they started in the same second
+/// and their ids' random parts sort the other way.
+#[test]
+fn runs_of_one_second_are_listed_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = toml_project(dir.path(), None);
+    run(dir.path());
+    let settings = std::fs::read_to_string(&project).unwrap();
+    std::fs::write(
+        &project,
+        settings.replace("name = \"test\"", "name = \"test\"\nseed = 9"),
+    )
+    .unwrap();
+    run(dir.path());
+    let done = runs(dir.path());
+    // Give both the same start second, with ids whose random parts sort in reverse.
+    for (folder, id) in done
+        .iter()
+        .zip(["20300101-000000-ffffff", "20300101-000000-000000"])
+    {
+        let manifest_path = folder.join("manifest.json");
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+        manifest["run_id"] = id.into();
+        manifest["started"] = "2030-01-01T00:00:00Z".into();
+        std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+        std::fs::rename(folder, dir.path().join("runs").join(id)).unwrap();
+    }
+    let listing = success(&labelgen(dir.path(), &["runs"]));
+    let lines: Vec<&str> = listing.lines().collect();
+    assert!(
+        lines[1].starts_with("20300101-000000-ffffff") && lines[1].ends_with("first run"),
+        "{listing}"
+    );
+    assert!(
+        lines[2].starts_with("20300101-000000-000000") && lines[2].contains("seed"),
+        "{listing}"
+    );
+}
+
+/// Item 12: the first build of a plugin crate writes its Cargo.lock; the next run, with
+/// nothing changed by the user, still takes everything from the cache and records the same
+/// inputs.
+#[test]
+fn a_plugin_crate_is_built_once() {
+    let dir = tempfile::tempdir().unwrap();
+    success(&labelgen(dir.path(), &["init", "demo"]));
+    let project = dir.path().join("demo");
+    assert!(!project.join("plugin/Cargo.lock").exists());
+    let settings = std::fs::read_to_string(project.join("labelgen.toml")).unwrap();
+    let enabled = settings.replace("# plugins = [\"plugin\"]", "plugins = [\"plugin\"]");
+    assert_ne!(enabled, settings);
+    std::fs::write(project.join("labelgen.toml"), enabled).unwrap();
+    let (_, stderr) = run(&project);
+    assert_eq!(cache_of(&stages(&stderr), "plugins"), "miss");
+    assert!(project.join("plugin/Cargo.lock").exists());
+    let (stdout, stderr) = run(&project);
+    assert_eq!(cache_of(&stages(&stderr), "plugins"), "hit", "{stderr}");
+    assert!(stdout.starts_with("nothing changed"), "{stdout}");
+    let ids: Vec<String> = runs(&project)
+        .iter()
+        .map(|run| run.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let diff = success(&labelgen(&project, &["runs", "diff", &ids[0], &ids[1]]));
+    assert!(diff.contains("same data, LFs and settings"), "{diff}");
 }

@@ -313,6 +313,64 @@ impl HyperParameters {
         })
     }
 
+    /// Check a model file's state for `k` classes and `m` LFs: one problem per class (class 1
+    /// alone with two), each with every layer's pooled means of the right widths, finite, and
+    /// calibration extremes on their side of `1/k`. `Err` names the first field that is wrong.
+    pub(crate) fn validate(&self, k: usize, m: usize) -> Result<(), String> {
+        let classes: Vec<usize> = if k == 2 { vec![1] } else { (0..k).collect() };
+        let found: Vec<usize> = self.problems.iter().map(|problem| problem.class).collect();
+        if found != classes {
+            return Err(format!(
+                "`parameters.problems` are for classes {found:?}, not {classes:?}"
+            ));
+        }
+        let finite = |name: String, values: &[f64], width: usize| {
+            if values.len() != width {
+                return Err(format!(
+                    "`{name}` has {} entries, not {width}",
+                    values.len()
+                ));
+            }
+            match values.iter().position(|value| !value.is_finite()) {
+                Some(index) => Err(format!("`{name}[{index}]` is not a finite number")),
+                None => Ok(()),
+            }
+        };
+        for (index, problem) in self.problems.iter().enumerate() {
+            let name = format!("parameters.problems[{index}].layers");
+            if problem.layers.len() != WIDTHS.len() - 1 {
+                return Err(format!(
+                    "`{name}` has {} entries, not {}",
+                    problem.layers.len(),
+                    WIDTHS.len() - 1
+                ));
+            }
+            for (layer, pooled) in problem.layers.iter().enumerate() {
+                let width = WIDTHS[layer];
+                if pooled.columns.len() != m {
+                    return Err(format!(
+                        "`{name}[{layer}].columns` has {} entries, not {m}",
+                        pooled.columns.len()
+                    ));
+                }
+                for (lf, column) in pooled.columns.iter().enumerate() {
+                    finite(format!("{name}[{layer}].columns[{lf}]"), column, width)?;
+                }
+                finite(format!("{name}[{layer}].global"), &pooled.global, width)?;
+            }
+        }
+        let tie = 1.0 / k as f64;
+        match (self.calibration.above, self.calibration.below) {
+            (Some(above), _) if !(above > tie && above <= 1.0) => Err(format!(
+                "`parameters.calibration.above` is {above}, not in ({tie}, 1]"
+            )),
+            (_, Some(below)) if !(below >= 0.0 && below < tie) => Err(format!(
+                "`parameters.calibration.below` is {below}, not in [0, {tie})"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The same state with another class balance.
     pub(crate) fn with_class_balance(&self, class_balance: Vec<f64>) -> Self {
         HyperParameters {
