@@ -1,22 +1,7 @@
 //! The project-file parser: never a panic; a project it accepts has a known label model and
 //! at least one LF source.
+//! The body is `labelgen_fuzz::project_file::run` (fuzz/src/targets/project_file.rs), which the test suite also
+//! replays on the seeds and regressions (tests/fuzz_replay).
 #![no_main]
 
-use labelgen::pipeline::config::Project;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let Ok(project) = Project::parse(std::path::Path::new("p/labelgen.toml"), text) else {
-        return;
-    };
-    let settings = &project.settings;
-    assert!(!settings.lfs.files.is_empty() || !settings.lfs.plugins.is_empty());
-    assert!(
-        ["auto", "generative", "majority", "dawid-skene", "snorkel"]
-            .contains(&settings.label_model.model.as_str())
-    );
-    assert_eq!(project.root, std::path::Path::new("p"));
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| labelgen_fuzz::project_file::run(data));

@@ -1,4 +1,23 @@
-//! Helpers shared by the fuzz targets.
+//! The fuzz targets' bodies, one module each (`run(data)`), and the helpers they share. The
+//! `fuzz_targets/` binaries call them under libFuzzer (scripts/fuzz); the main test suite
+//! includes this file and replays every target on its seeds and regression inputs
+//! (tests/fuzz_replay), so CI runs the targets' code without a second, instrumented build of
+//! polars.
+
+#[path = "targets/csv_reader.rs"]
+pub mod csv_reader;
+#[path = "targets/lf_file.rs"]
+pub mod lf_file;
+#[path = "targets/model_file.rs"]
+pub mod model_file;
+#[path = "targets/ndjson_reader.rs"]
+pub mod ndjson_reader;
+#[path = "targets/plugin_descriptor.rs"]
+pub mod plugin_descriptor;
+#[path = "targets/project_file.rs"]
+pub mod project_file;
+#[path = "targets/wrench_reader.rs"]
+pub mod wrench_reader;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -24,6 +43,9 @@ pub fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// A table as read: its column names and its rows of cells (`None`: null).
+pub type Table = (Vec<String>, Vec<Vec<Option<String>>>);
+
 /// A cell as text: text as is, numbers and booleans printed, null as `None`.
 pub fn cell(column: &Column, row: usize) -> Option<String> {
     if !column.is_valid(row) {
@@ -39,10 +61,7 @@ pub fn cell(column: &Column, row: usize) -> Option<String> {
 
 /// Every column of the table at `path`, each in its own type, read `batch_rows` rows a batch
 /// as `apply` reads it: the column names and the rows, or the error.
-pub fn read_table(
-    path: &Path,
-    batch_rows: usize,
-) -> Result<(Vec<String>, Vec<Vec<Option<String>>>), String> {
+pub fn read_table(path: &Path, batch_rows: usize) -> Result<Table, String> {
     let names = column_names(path).map_err(|error| error.to_string())?;
     let requests: Vec<ColumnRequest> = names
         .iter()
