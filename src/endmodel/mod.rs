@@ -361,12 +361,15 @@ fn select(
         let mut iterations = 0;
         let mut round_best: Option<RoundBest> = None;
         let mut stale = 0;
-        while iterations < options.max_iterations && stale < PATIENCE {
+        // At least one round, of no iteration when the limit is 0 (the model at its start, as
+        // without validation rows).
+        loop {
             let budget = ROUND.min(options.max_iterations - iterations);
             let (next, report) =
                 classifier::train(data, *l2, budget, options.tolerance, theta.take())
                     .map_err(ClassifierError::Optimiser)?;
-            iterations += report.iterations.max(1);
+            // A round that stops at once still counts one, so the loop ends.
+            iterations += report.iterations.max(budget.min(1));
             let scores = evaluate(&next);
             let key = (scores.accuracy, scores.macro_f1);
             let better = round_best
@@ -380,7 +383,7 @@ fn select(
                 stale += 1;
             }
             theta = Some(next);
-            if converged {
+            if converged || iterations >= options.max_iterations || stale >= PATIENCE {
                 break;
             }
         }
