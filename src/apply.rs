@@ -108,6 +108,42 @@ pub fn apply(
     let plan = set.read_plan(&options.column_map, options.id_column.as_deref())?;
     let needed_by = |column: &str| plan.needed_by.get(column).cloned().unwrap_or_default();
     let source = open_table(data, format, &plan.requests, &needed_by, options.batch_rows)?;
+    apply_source(set, &plan, source, data, options, progress)
+}
+
+/// Apply every LF of `set` to every row of an in-memory Arrow table (record batches, each a
+/// struct array of columns: a DataFrame, a Spark partition), exactly as [`apply`] does to a
+/// file; `name` is how errors and the matrix's provenance name the input. `options.format` and
+/// `options.batch_rows` are not used (the batches are the input's).
+pub fn apply_arrow(
+    set: &LfSet,
+    batches: crate::io::arrow::RecordBatches,
+    name: &str,
+    options: &ApplyOptions,
+) -> Result<LabelMatrix, ApplyError> {
+    let plan = set.read_plan(&options.column_map, options.id_column.as_deref())?;
+    let source =
+        crate::io::arrow::ArrowSource::new(name, batches, &plan.requests, plan.needed_by.clone());
+    apply_source(
+        set,
+        &plan,
+        Box::new(source),
+        Path::new(name),
+        options,
+        &NoProgress,
+    )
+}
+
+/// Apply `set` to every batch of `source`, read on its own thread while the previous batch is
+/// evaluated; `data` names the input in errors and in the matrix's provenance.
+fn apply_source(
+    set: &LfSet,
+    plan: &ReadPlan,
+    source: Box<dyn BatchSource>,
+    data: &Path,
+    options: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<LabelMatrix, ApplyError> {
     progress.start(source.progress_total());
     let n_lfs = set.lfs().len();
     let mut votes: Vec<i8> = Vec::new();
@@ -121,7 +157,7 @@ pub fn apply(
         let mut rows = 0u64;
         for message in &receiver {
             let read = message?;
-            apply_parts(set, &plan, &read.parts, n_lfs, &mut votes)?;
+            apply_parts(set, plan, &read.parts, n_lfs, &mut votes)?;
             for part in &read.parts {
                 if let Some(keys) = &mut keys {
                     keys.push(&part.columns[0], part.first_row)?;

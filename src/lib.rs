@@ -45,6 +45,7 @@ pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod report;
+pub mod statistics;
 pub mod stats;
 #[cfg(test)]
 mod test_support;

@@ -417,6 +417,17 @@ impl PatternCounts {
         PatternCounts::from_dense(lfs.len(), self.cardinality, projected)
     }
 
+    /// Statistics of dense vote rows (`n_lfs` votes each, `-1` = abstain, the others below
+    /// `cardinality`: the caller checks) with their counts, equal rows merged, in the canonical
+    /// order.
+    pub(crate) fn from_dense_rows(
+        n_lfs: usize,
+        cardinality: usize,
+        rows: Vec<(Vec<i8>, u64)>,
+    ) -> PatternCounts {
+        PatternCounts::from_dense(n_lfs, cardinality, rows)
+    }
+
     /// Statistics of dense rows with counts, equal rows merged, in the canonical order.
     fn from_dense(n_lfs: usize, cardinality: usize, mut all: Vec<(Vec<i8>, u64)>) -> Self {
         all.sort_unstable_by(|left, right| {

@@ -10,6 +10,7 @@ use labelgen::io::matrix_read::{ReadOptions, files_read, read_matrix};
 use labelgen::matrix::LabelMatrix;
 use labelgen::model::gold::{GoldRows, fit_with_gold};
 use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, fit, write_model};
+use labelgen::statistics::Statistics;
 use labelgen::stats::PatternCounts;
 
 /// The models, as the CLI names them.
@@ -31,8 +32,10 @@ pub enum ModelArg {
 #[derive(Debug, Args)]
 pub struct FitArguments {
     /// The label matrix: .parquet or .csv from `apply`, another tool's integer votes, or a
-    /// WRENCH split .json.
-    matrix: PathBuf,
+    /// WRENCH split .json; or the statistics of its shards, one .stats file each (from
+    /// `labelgen stats`), merged into the statistics of the whole.
+    #[arg(required = true, num_args = 1.., value_name = "MATRIX | SHARD.stats...")]
+    matrices: Vec<PathBuf>,
     /// Where to write the fitted model (JSON).
     #[arg(short, long, value_name = "FILE.json")]
     output: PathBuf,
@@ -74,19 +77,16 @@ pub struct FitArguments {
 }
 
 pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
-    let mut inputs = files_read(&arguments.matrix);
+    let mut inputs: Vec<PathBuf> = arguments
+        .matrices
+        .iter()
+        .flat_map(|path| files_read(path))
+        .collect();
     inputs.extend(super::spec_file(&arguments.class_balance_from));
     super::check_outputs(std::slice::from_ref(&arguments.output), &inputs)?;
-    let loaded = read_matrix(
-        &arguments.matrix,
-        &ReadOptions {
-            cardinality: arguments.cardinality,
-            ..ReadOptions::default()
-        },
-    )?;
-    let matrix = loaded.matrix;
-    let stats = PatternCounts::from_matrix(&matrix);
-    let (lfs, classes) = (matrix.lf_names().to_vec(), matrix.classes().to_vec());
+    let training = Training::read(&arguments.matrices, arguments.cardinality)?;
+    let stats = training.patterns();
+    let (lfs, classes) = (training.lfs().to_vec(), training.classes().to_vec());
     let class_balance = match &arguments.class_balance_from {
         None => arguments.class_balance,
         Some(spec) => balance_of_gold(spec, &classes)?,
@@ -118,18 +118,19 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
                     matrix: votes,
                     classes: gold,
                 };
-                fit_with_gold(&stats, rows, &lfs, &classes, &options, String::new())
+                fit_with_gold(stats, rows, &lfs, &classes, &options, String::new())
             }
-            None => fit(kind, &stats, &lfs, &classes, &options, String::new()),
+            None => fit(kind, stats, &lfs, &classes, &options, String::new()),
         },
-        move || {
-            let summary = (matrix.fingerprint(), matrix.lf_coverage());
-            drop(matrix);
-            summary
-        },
+        || training.summary(),
     );
-    let mut model = fitted
-        .with_context(|| format!("cannot fit a model to `{}`", arguments.matrix.display()))?;
+    let names: Vec<String> = arguments
+        .matrices
+        .iter()
+        .map(|path| format!("`{}`", path.display()))
+        .collect();
+    let mut model =
+        fitted.with_context(|| format!("cannot fit a model to {}", names.join(", ")))?;
     model.training_fingerprint = fingerprint;
     if let Some(spec) = &arguments.class_balance_from {
         model.record_class_balance_source(format!("gold labels of {spec}"));
@@ -137,6 +138,85 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     write_model(&arguments.output, &model)?;
     super::write_stdout(format_args!("{}", describe(&model, &coverage, stats.len())))?;
     Ok(())
+}
+
+/// What a model is fitted on: a label matrix, or the merged statistics of shards.
+enum Training {
+    Matrix(Box<LabelMatrix>, PatternCounts),
+    Shards(Statistics),
+}
+
+impl Training {
+    /// One matrix file, or `.stats` files only.
+    fn read(paths: &[PathBuf], cardinality: Option<usize>) -> anyhow::Result<Training> {
+        let is_stats = |path: &PathBuf| {
+            path.extension()
+                .is_some_and(|extension| extension == "stats")
+        };
+        if paths.iter().all(is_stats) {
+            let mut merged = Statistics::read(&paths[0])?;
+            for path in &paths[1..] {
+                merged = merged.merge(&Statistics::read(path)?).with_context(|| {
+                    format!(
+                        "cannot add `{}` to the statistics of `{}`",
+                        path.display(),
+                        paths[0].display()
+                    )
+                })?;
+            }
+            return Ok(Training::Shards(merged));
+        }
+        let [path] = paths else {
+            anyhow::bail!(
+                "give one label matrix, or the .stats files of its shards (from `labelgen stats`)"
+            );
+        };
+        let options = ReadOptions {
+            cardinality,
+            ..ReadOptions::default()
+        };
+        let matrix = read_matrix(path, &options)?.matrix;
+        let patterns = PatternCounts::from_matrix(&matrix);
+        Ok(Training::Matrix(Box::new(matrix), patterns))
+    }
+
+    fn patterns(&self) -> &PatternCounts {
+        match self {
+            Training::Matrix(_, patterns) => patterns,
+            Training::Shards(statistics) => &statistics.patterns,
+        }
+    }
+
+    fn lfs(&self) -> &[String] {
+        match self {
+            Training::Matrix(matrix, _) => matrix.lf_names(),
+            Training::Shards(statistics) => &statistics.lfs,
+        }
+    }
+
+    fn classes(&self) -> &[String] {
+        match self {
+            Training::Matrix(matrix, _) => matrix.classes(),
+            Training::Shards(statistics) => &statistics.classes,
+        }
+    }
+
+    /// The fingerprint of what the model is fitted on, and each LF's coverage.
+    fn summary(&self) -> (String, Vec<f64>) {
+        match self {
+            Training::Matrix(matrix, _) => (matrix.fingerprint(), matrix.lf_coverage()),
+            Training::Shards(statistics) => {
+                let rows = statistics.patterns.n_rows() as f64;
+                let coverage = statistics
+                    .patterns
+                    .vote_counts()
+                    .iter()
+                    .map(|counts| counts.iter().sum::<u64>() as f64 / rows)
+                    .collect();
+                (statistics.fingerprint(), coverage)
+            }
+        }
+    }
 }
 
 /// The labelled rows of `--gold FILE:COLUMN`: FILE's votes in the training matrix's LF order,

@@ -29,6 +29,7 @@ mod predict;
 mod progress;
 mod run;
 mod score;
+mod stats;
 mod train;
 
 use std::io::Write as _;
@@ -48,8 +49,10 @@ pub struct Arguments {
 enum Command {
     /// Apply labeling functions to a table and write the label matrix.
     Apply(apply::ApplyArguments),
-    /// Fit a label model to a label matrix.
+    /// Fit a label model to a label matrix, or to the statistics of its shards.
     Fit(fit::FitArguments),
+    /// Write the sufficient statistics of a label matrix (a shard of a dataset) for `fit`.
+    Stats(stats::StatsArguments),
     /// Write probabilistic labels for a label matrix with a fitted model.
     Label(label::LabelArguments),
     /// Score a model's labels against gold labels.
@@ -91,6 +94,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<()> {
     match arguments.command {
         Command::Apply(arguments) => apply::run(arguments),
         Command::Fit(arguments) => fit::run(arguments),
+        Command::Stats(arguments) => stats::run(arguments),
         Command::Label(arguments) => label::run(arguments),
         Command::Score(arguments) => score::run(arguments),
         Command::Analyze(arguments) => analyze::run(arguments),

@@ -1,5 +1,6 @@
 //! Tables in (CSV, TSV, Parquet, NDJSON, WRENCH JSON) and label matrices out.
 
+pub mod arrow;
 pub mod atomic;
 mod csv;
 pub mod gold;

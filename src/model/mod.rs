@@ -19,7 +19,9 @@ use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use saved::{MODEL_FORMAT_VERSION, ModelFileError, read_model, write_model};
+pub use saved::{
+    MODEL_FORMAT_VERSION, ModelFileError, model_json, parse_model, read_model, write_model,
+};
 
 use crate::matrix::{ABSTAIN, LabelMatrix, RowKeys};
 use crate::stats::{PatternCounts, Vote};

@@ -57,16 +57,9 @@ pub enum ModelFileError {
 
 /// Write `model` to `path` as JSON, atomically.
 pub fn write_model(path: &Path, model: &FittedModel) -> Result<(), OutputError> {
-    let file = ModelFile {
-        format_version: MODEL_FORMAT_VERSION,
-        kind: model.kind(),
-        labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
-        model: model.clone(),
-    };
     let mut out = AtomicFile::create(path)?;
-    let json = serde_json::to_vec_pretty(&file).expect("models serialize");
     out.writer()
-        .write_all(&json)
+        .write_all(model_json(model).as_bytes())
         .map_err(|error| out.error(error))?;
     out.commit()
 }
@@ -77,12 +70,18 @@ pub fn read_model(path: &Path) -> Result<FittedModel, ModelFileError> {
         path: path.to_owned(),
         source,
     })?;
+    parse_model(&text, path)
+}
+
+/// The model of a model file's text (as [`write_model`] writes it, or [`model_json`] returns
+/// it), checked as [`read_model`] checks a file; `path` names it in errors.
+pub fn parse_model(text: &str, path: &Path) -> Result<FittedModel, ModelFileError> {
     let invalid = |message: String| ModelFileError::Invalid {
         path: path.to_owned(),
         message,
     };
     let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|error| invalid(error.to_string()))?;
+        serde_json::from_str(text).map_err(|error| invalid(error.to_string()))?;
     let Some(version) = value
         .get("format_version")
         .and_then(serde_json::Value::as_u64)
@@ -110,6 +109,17 @@ pub fn read_model(path: &Path) -> Result<FittedModel, ModelFileError> {
         ))
     })?;
     Ok(file.model)
+}
+
+/// The text of `model`'s file, as [`write_model`] writes it.
+pub fn model_json(model: &FittedModel) -> String {
+    let file = ModelFile {
+        format_version: MODEL_FORMAT_VERSION,
+        kind: model.kind(),
+        labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+        model: model.clone(),
+    };
+    serde_json::to_string_pretty(&file).expect("models serialize")
 }
 
 /// How far a distribution's sum may stray from 1 (a file written by labelgen is exact to a few

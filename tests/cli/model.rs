@@ -600,3 +600,109 @@ fn gold_rows_choose_the_model_and_set_the_balance() {
         "{stderr}"
     );
 }
+
+/// Writes the rows of the bundled youtube train split whose position modulo 3 is (or is not)
+/// zero to two WRENCH files in `dir`, with the split's label.json; their names.
+fn youtube_train_shards(dir: &std::path::Path) -> [String; 2] {
+    let train: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(youtube("train")).unwrap()).unwrap();
+    let mut shards = [serde_json::Map::new(), serde_json::Map::new()];
+    for (position, (id, row)) in train.into_iter().enumerate() {
+        shards[usize::from(position % 3 != 0)].insert(id, row);
+    }
+    std::fs::copy(youtube("label"), dir.join("label.json")).unwrap();
+    let names = ["first.json".to_owned(), "second.json".to_owned()];
+    for (shard, name) in shards.iter().zip(&names) {
+        std::fs::write(dir.join(name), serde_json::to_string(shard).unwrap()).unwrap();
+    }
+    names
+}
+
+#[test]
+fn a_model_fitted_to_the_statistics_of_shards_is_the_model_of_the_whole_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let [first, second] = youtube_train_shards(dir.path());
+    let out = success(&labelgen(
+        dir.path(),
+        &["stats", &first, "-o", "first.stats"],
+    ));
+    let rows: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(&first)).unwrap()).unwrap();
+    let distinct: std::collections::BTreeSet<String> = rows
+        .values()
+        .map(|row| row["weak_labels"].to_string())
+        .collect();
+    assert_eq!(
+        out,
+        format!(
+            "{} rows, {} distinct vote rows, 10 LFs -> first.stats\n",
+            rows.len(),
+            distinct.len()
+        )
+    );
+    assert_eq!(rows.len(), 1586_usize.div_ceil(3));
+    success(&labelgen(
+        dir.path(),
+        &["stats", &second, "-o", "second.stats"],
+    ));
+    for model in ["generative", "dawid-skene", "majority"] {
+        let whole = fit_youtube(dir.path(), &["--model", model, "-o", "whole.json"]);
+        let from_shards = success(&labelgen(
+            dir.path(),
+            &[
+                "fit",
+                "second.stats",
+                "first.stats",
+                "--model",
+                model,
+                "-o",
+                "shards.json",
+            ],
+        ));
+        assert_eq!(whole, from_shards, "{model}");
+        let read = |name: &str| {
+            let mut model: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.path().join(name)).unwrap())
+                    .unwrap();
+            model
+                .as_object_mut()
+                .unwrap()
+                .remove("training_fingerprint");
+            model
+        };
+        assert_eq!(read("whole.json"), read("shards.json"), "{model}");
+    }
+}
+
+#[test]
+fn fit_refuses_a_matrix_mixed_with_shard_statistics_and_shards_of_other_lfs() {
+    let dir = tempfile::tempdir().unwrap();
+    let [first, _] = youtube_train_shards(dir.path());
+    success(&labelgen(
+        dir.path(),
+        &["stats", &first, "-o", "first.stats"],
+    ));
+    let err = failure(&labelgen(
+        dir.path(),
+        &["fit", &first, "first.stats", "-o", "model.json"],
+    ));
+    assert!(
+        err.contains("give one label matrix, or the .stats files"),
+        "{err}"
+    );
+    apply_psy(dir.path(), "psy.parquet");
+    success(&labelgen(
+        dir.path(),
+        &["stats", "psy.parquet", "-o", "psy.stats"],
+    ));
+    let err = failure(&labelgen(
+        dir.path(),
+        &["fit", "first.stats", "psy.stats", "-o", "model.json"],
+    ));
+    assert!(!dir.path().join("model.json").exists());
+    assert!(
+        err.contains("cannot add `psy.stats` to the statistics of `first.stats`")
+            && err.contains("same LFs"),
+        "{err}"
+    );
+}
