@@ -39,6 +39,7 @@ pub mod analysis;
 pub mod apply;
 pub mod endmodel;
 pub mod io;
+pub mod labels;
 pub mod lf;
 pub mod matrix;
 pub mod metrics;

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use labelgen::io::gold::read_gold;
-use labelgen::metrics::{Scores, score};
-use labelgen::model::{TieBreak, hard_labels};
+use labelgen::labels::{RowScores, score_probabilities};
+use labelgen::metrics::Scores;
+use labelgen::model::TieBreak;
 
 /// Arguments of `labelgen score`.
 #[derive(Debug, Args)]
@@ -60,17 +61,15 @@ pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
         );
     }
     let probabilities = model.predict_proba(&matrix);
-    let covered = matrix.covered();
-    let keys = matrix.row_keys().map(|(_, keys)| keys);
     let reports: Vec<Report> = [TieBreak::Abstain, TieBreak::Random]
         .into_iter()
         .map(|tie_break| {
-            let labels = hard_labels(&probabilities, keys, tie_break, arguments.seed);
-            let k = matrix.cardinality();
+            let RowScores { all, covered } =
+                score_probabilities(&probabilities, &matrix, &gold, tie_break, arguments.seed);
             Report {
                 tie_break,
-                all_rows: score(&labels, &gold, k, |_| true),
-                covered_rows: score(&labels, &gold, k, |row| covered[row]),
+                all_rows: all,
+                covered_rows: covered,
             }
         })
         .collect();

@@ -31,16 +31,16 @@ use crate::endmodel::{
     ClassWeights, TrainOptions, TrainingRows, features::FeatureConfig, read_classifier,
 };
 use crate::io::gold::read_gold;
-use crate::io::labels_file::{LabelTable, LabelsMetadata, write_labels};
+use crate::io::labels_file::write_labels;
 use crate::io::matrix_file::write_matrix;
 use crate::io::matrix_read::{ReadOptions, read_matrix};
 use crate::io::source::read_columns;
+use crate::labels::{LabelOptions, RowScores, label, score_model, score_probabilities};
 use crate::lf::{LfInfo, LfSet, LfSource};
 use crate::matrix::{LabelMatrix, RowKeys};
-use crate::metrics::{Scores, score};
 use crate::model::{
-    ClassBalance, FitOptions, FittedModel, ModelKind, RecordedOptions, TieBreak, fit, hard_labels,
-    read_model, write_model,
+    ClassBalance, FitOptions, FittedModel, ModelKind, RecordedOptions, TieBreak, fit, read_model,
+    write_model,
 };
 use crate::stats::PatternCounts;
 use cache::{Cache, CacheError, Entry, ProjectLock, hash_file, key};
@@ -260,29 +260,8 @@ fn fit_options(project: &Project) -> Result<FitOptions, PipelineError> {
     })
 }
 
-/// Scores of a model's random-tie-break labels on a split's gold: all rows and covered rows.
-fn model_scores(
-    model: &FittedModel,
-    matrix: &LabelMatrix,
-    gold: &[i64],
-    seed: u64,
-) -> (Scores, Scores) {
-    let probabilities = model.predict_proba(matrix);
-    let labels = hard_labels(
-        &probabilities,
-        matrix.row_keys().map(|(_, keys)| keys),
-        TieBreak::Random,
-        seed,
-    );
-    let covered = matrix.covered();
-    let k = matrix.cardinality();
-    (
-        score(&labels, gold, k, |_| true),
-        score(&labels, gold, k, |row| covered[row]),
-    )
-}
-
-fn scores_json(all: &Scores, covered: &Scores) -> serde_json::Value {
+fn scores_json(scores: &RowScores) -> serde_json::Value {
+    let RowScores { all, covered } = scores;
     json!({
         "accuracy": all.accuracy,
         "macro_f1": all.macro_f1,
@@ -668,9 +647,9 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
             let mut best: Option<(FittedModel, (f64, f64))> = None;
             for name in ["majority", "generative", "dawid-skene", "snorkel"] {
                 let model = fit_one(model_kind(name))?;
-                let (all, covered) = model_scores(&model, &dev_matrix, &gold, seed);
-                candidates.push(json!({"model": name, "dev": scores_json(&all, &covered)}));
-                let rank = (all.accuracy, all.macro_f1);
+                let scores = score_model(&model, &dev_matrix, &gold, TieBreak::Random, seed);
+                candidates.push(json!({"model": name, "dev": scores_json(&scores)}));
+                let rank = (scores.all.accuracy, scores.all.macro_f1);
                 if best.as_ref().is_none_or(|(_, best_rank)| rank > *best_rank) {
                     best = Some((model, rank));
                 }
@@ -771,25 +750,14 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
                 .map_err(|e| stage_error("label")(&e))?,
             None => Vec::new(),
         };
-        let probabilities = fitted.predict_proba(&matrix);
-        let keys = matrix.row_keys().map(|(_, keys)| keys);
-        let labels = hard_labels(&probabilities, keys, TieBreak::Random, seed);
-        let covered = matrix.covered();
-        let keep = vec![true; covered.len()];
-        let metadata = LabelsMetadata::of_labels(&fitted, &matrix, TieBreak::Random, seed, false);
-        write_labels(
-            &dir.join("labels.parquet"),
-            &LabelTable {
-                keys: matrix.row_keys(),
-                source: &source,
-                probabilities: &probabilities,
-                labels: &labels,
-                covered: Some(&covered),
-                keep: &keep,
-                metadata: &metadata,
-            },
-        )
-        .map_err(|e| stage_error("label")(&e))
+        let options = LabelOptions {
+            tie_break: TieBreak::Random,
+            seed,
+            filter_uncovered: false,
+        };
+        let labels = label(&fitted, &matrix, &options);
+        write_labels(&dir.join("labels.parquet"), &labels.table(&matrix, &source))
+            .map_err(|e| stage_error("label")(&e))
     })?;
     runner.record(
         "label",
@@ -911,11 +879,11 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
                 .align(load(split.name)?)
                 .map_err(|e| stage_error("evaluate")(&e))?;
             let gold = gold_of(split)?.expect("gold split");
-            let (all, covered) = model_scores(&fitted, &matrix, &gold, seed);
-            let (majority_all, majority_covered) = model_scores(&majority, &matrix, &gold, seed);
+            let scores = score_model(&fitted, &matrix, &gold, TieBreak::Random, seed);
+            let majority_scores = score_model(&majority, &matrix, &gold, TieBreak::Random, seed);
             let mut entry = json!({
-                "label_model": scores_json(&all, &covered),
-                "majority_vote": scores_json(&majority_all, &majority_covered),
+                "label_model": scores_json(&scores),
+                "majority_vote": scores_json(&majority_scores),
                 "coverage": matrix.label_coverage(),
             });
             if let Some(classifier) = &classifier {
@@ -926,16 +894,9 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
                     .map(|row| column.text(row).unwrap_or_default().to_owned())
                     .collect();
                 let probabilities = classifier.predict_proba(&texts);
-                let labels = hard_labels(
-                    &probabilities,
-                    matrix.row_keys().map(|(_, keys)| keys),
-                    TieBreak::Random,
-                    seed,
-                );
-                let scores = score(&labels, &gold, classes.len(), |_| true);
-                let covered_rows = matrix.covered();
-                let covered_scores = score(&labels, &gold, classes.len(), |row| covered_rows[row]);
-                entry["end_model"] = scores_json(&scores, &covered_scores);
+                let scores =
+                    score_probabilities(&probabilities, &matrix, &gold, TieBreak::Random, seed);
+                entry["end_model"] = scores_json(&scores);
             }
             metrics.insert(split.name.to_owned(), entry);
         }
