@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use labelgen::endmodel::features::FeatureConfig;
-use labelgen::endmodel::{ClassWeights, TrainOptions, TrainingRows, Validation, train};
+use labelgen::endmodel::{ClassWeights, TrainOptions, TrainingRows, Validation, rows_kept, train};
 use labelgen::io::gold::read_gold;
 use labelgen::io::labels_file::read_labels;
 use labelgen::io::source::read_columns;
@@ -104,9 +104,7 @@ pub(crate) fn text_values(
             column.column_type()
         );
     }
-    Ok((0..column.len())
-        .map(|row| column.text(row).unwrap_or_default().to_owned())
-        .collect())
+    Ok(column.texts())
 }
 
 pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
@@ -123,27 +121,16 @@ pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
         &arguments.text_column,
         &arguments.labels,
     )?;
-    let keep: Vec<bool> = match (&table.covered, arguments.include_uncovered) {
-        (Some(covered), false) => covered.clone(),
-        _ => vec![true; texts.len()],
-    };
+    let keep = rows_kept(
+        table.covered.as_deref(),
+        arguments.include_uncovered,
+        texts.len(),
+    );
     let class_weights = match arguments.class_weight.as_deref() {
         None => ClassWeights::None,
-        Some("balanced") => ClassWeights::Balanced,
-        Some(list) => ClassWeights::Given(
-            list.split(',')
-                .map(|weight| {
-                    weight
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|w| *w >= 0.0)
-                        .with_context(|| {
-                            format!("--class-weight: `{weight}` is not a non-negative number")
-                        })
-                })
-                .collect::<anyhow::Result<_>>()?,
-        ),
+        Some(text) => text
+            .parse()
+            .map_err(|error| anyhow::anyhow!("--class-weight: {error}"))?,
     };
     let options = TrainOptions {
         features: FeatureConfig {

@@ -38,6 +38,42 @@ pub enum ClassWeights {
     Given(Vec<f64>),
 }
 
+/// A class weight that is not a non-negative number.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{0}` is not a non-negative number")]
+pub struct ClassWeightError(pub String);
+
+impl std::str::FromStr for ClassWeights {
+    type Err = ClassWeightError;
+
+    /// `balanced`, or one non-negative weight per class, comma-separated.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text == "balanced" {
+            return Ok(ClassWeights::Balanced);
+        }
+        text.split(',')
+            .map(|weight| {
+                weight
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|w| *w >= 0.0)
+                    .ok_or_else(|| ClassWeightError(weight.to_owned()))
+            })
+            .collect::<Result<_, _>>()
+            .map(ClassWeights::Given)
+    }
+}
+
+/// The rows to train on: the covered ones of a labels file that records them (`covered`),
+/// unless `include_uncovered`; else all `rows`.
+pub fn rows_kept(covered: Option<&[bool]>, include_uncovered: bool, rows: usize) -> Vec<bool> {
+    match (covered, include_uncovered) {
+        (Some(covered), false) => covered.to_vec(),
+        _ => vec![true; rows],
+    }
+}
+
 /// Training options.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainOptions {

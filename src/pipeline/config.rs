@@ -170,6 +170,30 @@ pub struct EndModelSection {
     pub class_weight: Option<ClassWeightSetting>,
 }
 
+impl EndModelSection {
+    /// The end model's training options these settings give.
+    pub fn train_options(&self) -> crate::endmodel::TrainOptions {
+        use crate::endmodel::{ClassWeights, TrainOptions, features::FeatureConfig};
+        TrainOptions {
+            features: FeatureConfig {
+                hash_bits: self.hash_bits,
+                word_ngrams: self.word_ngrams,
+                char_ngrams: self.char_ngrams.lengths(),
+                sublinear_tf: true,
+            },
+            l2: self.l2,
+            max_iterations: self.max_iterations,
+            class_weights: match &self.class_weight {
+                None => ClassWeights::None,
+                // The only name, checked when the project is read.
+                Some(ClassWeightSetting::Named(_)) => ClassWeights::Balanced,
+                Some(ClassWeightSetting::Weights(weights)) => ClassWeights::Given(weights.clone()),
+            },
+            ..TrainOptions::default()
+        }
+    }
+}
+
 /// Character n-grams as written in the project file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(

@@ -27,9 +27,7 @@ use serde_json::json;
 
 use crate::analysis::analyze;
 use crate::apply::{ApplyOptions, NoProgress, apply, provenance};
-use crate::endmodel::{
-    ClassWeights, TrainOptions, TrainingRows, features::FeatureConfig, read_classifier,
-};
+use crate::endmodel::{TrainingRows, read_classifier, rows_kept};
 use crate::io::gold::read_gold;
 use crate::io::labels_file::write_labels;
 use crate::io::matrix_file::write_matrix;
@@ -44,7 +42,7 @@ use crate::model::{
 };
 use crate::stats::PatternCounts;
 use cache::{Cache, CacheError, Entry, ProjectLock, hash_file, key};
-use config::{ClassWeightSetting, Project};
+use config::Project;
 use manifest::{InputRecord, LfRecord, Manifest, OutputRecord, StageRecord};
 
 /// Errors of a pipeline run.
@@ -784,32 +782,9 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
                 std::slice::from_ref(&text_column),
             )
             .map_err(|e| stage_error("train")(&e))?;
-            let column = &table.columns[0].1;
-            let texts: Vec<String> = (0..column.len())
-                .map(|row| column.text(row).unwrap_or_default().to_owned())
-                .collect();
-            let keep = match (&table.covered, end.include_uncovered) {
-                (Some(covered), false) => covered.clone(),
-                _ => vec![true; texts.len()],
-            };
-            let options = TrainOptions {
-                features: FeatureConfig {
-                    hash_bits: end.hash_bits,
-                    word_ngrams: end.word_ngrams,
-                    char_ngrams: end.char_ngrams.lengths(),
-                    sublinear_tf: true,
-                },
-                l2: end.l2,
-                max_iterations: end.max_iterations,
-                class_weights: match &end.class_weight {
-                    None => ClassWeights::None,
-                    Some(ClassWeightSetting::Named(_)) => ClassWeights::Balanced,
-                    Some(ClassWeightSetting::Weights(weights)) => {
-                        ClassWeights::Given(weights.clone())
-                    }
-                },
-                ..TrainOptions::default()
-            };
+            let texts = table.columns[0].1.texts();
+            let keep = rows_kept(table.covered.as_deref(), end.include_uncovered, texts.len());
+            let options = end.train_options();
             let rows = TrainingRows {
                 texts: &texts,
                 targets: &table.probabilities,
@@ -889,10 +864,7 @@ pub fn run(project: &Project, events: &dyn Events) -> Result<RunResult, Pipeline
             if let Some(classifier) = &classifier {
                 let columns = read_columns(&split.path, std::slice::from_ref(&text_column))
                     .map_err(|e| stage_error("evaluate")(&e))?;
-                let column = &columns[0].1;
-                let texts: Vec<String> = (0..column.len())
-                    .map(|row| column.text(row).unwrap_or_default().to_owned())
-                    .collect();
+                let texts = columns[0].1.texts();
                 let probabilities = classifier.predict_proba(&texts);
                 let scores =
                     score_probabilities(&probabilities, &matrix, &gold, TieBreak::Random, seed);
