@@ -1,11 +1,12 @@
 //! `labelgen evaluate`: accuracy, macro-F1 and a per-class table of predictions against gold.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
 use labelgen::io::gold::read_gold;
 use labelgen::io::labels_file::read_labels;
-use labelgen::metrics::evaluate;
+use labelgen::metrics::{Evaluation, evaluate};
 
 /// Arguments of `labelgen evaluate`.
 #[derive(Debug, Args)]
@@ -39,13 +40,16 @@ pub fn run(arguments: EvaluateArguments) -> anyhow::Result<()> {
         super::outln!("{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(());
     }
-    super::outln!(
-        "{} rows with gold: accuracy {:.4}, macro-F1 {:.4}, labelled {:.4}",
-        report.rows,
-        report.accuracy,
-        report.macro_f1,
-        report.coverage
-    )?;
+    super::write_stdout(format_args!("{}", describe(&report)))?;
+    Ok(())
+}
+
+/// The scores and the per-class table.
+fn describe(report: &Evaluation) -> String {
+    let mut text = format!(
+        "{} rows with gold: accuracy {:.4}, macro-F1 {:.4}, labelled {:.4}\n",
+        report.rows, report.accuracy, report.macro_f1, report.coverage
+    );
     let width = report
         .classes
         .iter()
@@ -53,23 +57,17 @@ pub fn run(arguments: EvaluateArguments) -> anyhow::Result<()> {
         .max()
         .unwrap_or(5)
         .max(5);
-    super::outln!(
+    let _ = writeln!(
+        text,
         "{:<width$} {:>9} {:>9} {:>9} {:>8}",
-        "class",
-        "precision",
-        "recall",
-        "F1",
-        "support"
-    )?;
+        "class", "precision", "recall", "F1", "support"
+    );
     for row in &report.classes {
-        super::outln!(
+        let _ = writeln!(
+            text,
             "{:<width$} {:>9.4} {:>9.4} {:>9.4} {:>8}",
-            row.class,
-            row.precision,
-            row.recall,
-            row.f1,
-            row.support
-        )?;
+            row.class, row.precision, row.recall, row.f1, row.support
+        );
     }
-    Ok(())
+    text
 }

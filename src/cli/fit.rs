@@ -28,6 +28,34 @@ pub enum ModelArg {
     Hyper,
 }
 
+impl From<ModelArg> for ModelKind {
+    fn from(value: ModelArg) -> Self {
+        match value {
+            ModelArg::Majority => ModelKind::Majority,
+            ModelArg::Generative => ModelKind::Generative,
+            ModelArg::DawidSkene => ModelKind::DawidSkene,
+            ModelArg::Snorkel => ModelKind::Snorkel,
+            ModelArg::Hyper => ModelKind::Hyper,
+        }
+    }
+}
+
+/// The fit options of the arguments, the class balance taken from gold with
+/// --class-balance-from.
+fn fit_options(arguments: &FitArguments, classes: &[String]) -> anyhow::Result<FitOptions> {
+    let class_balance = match &arguments.class_balance_from {
+        None => arguments.class_balance.clone(),
+        Some(spec) => balance_of_gold(spec, classes)?,
+    };
+    Ok(FitOptions {
+        class_balance,
+        l2: arguments.l2,
+        max_iterations: arguments.max_iterations,
+        tolerance: arguments.tolerance,
+        seed: arguments.seed,
+    })
+}
+
 /// Arguments of `labelgen fit`.
 #[derive(Debug, Args)]
 pub struct FitArguments {
@@ -87,24 +115,8 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     let training = Training::read(&arguments.matrices, arguments.cardinality)?;
     let stats = training.patterns();
     let (lfs, classes) = (training.lfs().to_vec(), training.classes().to_vec());
-    let class_balance = match &arguments.class_balance_from {
-        None => arguments.class_balance,
-        Some(spec) => balance_of_gold(spec, &classes)?,
-    };
-    let options = FitOptions {
-        class_balance,
-        l2: arguments.l2,
-        max_iterations: arguments.max_iterations,
-        tolerance: arguments.tolerance,
-        seed: arguments.seed,
-    };
-    let kind = match arguments.model {
-        ModelArg::Majority => ModelKind::Majority,
-        ModelArg::Generative => ModelKind::Generative,
-        ModelArg::DawidSkene => ModelKind::DawidSkene,
-        ModelArg::Snorkel => ModelKind::Snorkel,
-        ModelArg::Hyper => ModelKind::Hyper,
-    };
+    let options = fit_options(&arguments, &classes)?;
+    let kind = ModelKind::from(arguments.model);
     // The fit needs only the counts, and leaves a core idle in its single-threaded steps (the
     // M-steps): hash the matrix and count its coverage there meanwhile, then free it.
     let labelled = match &arguments.gold {
@@ -124,13 +136,12 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         },
         || training.summary(),
     );
-    let names: Vec<String> = arguments
-        .matrices
-        .iter()
-        .map(|path| format!("`{}`", path.display()))
-        .collect();
-    let mut model =
-        fitted.with_context(|| format!("cannot fit a model to {}", names.join(", ")))?;
+    let mut model = fitted.with_context(|| {
+        let names: Vec<String> = (arguments.matrices.iter())
+            .map(|path| format!("`{}`", path.display()))
+            .collect();
+        format!("cannot fit a model to {}", names.join(", "))
+    })?;
     model.training_fingerprint = fingerprint;
     if let Some(spec) = &arguments.class_balance_from {
         model.record_class_balance_source(format!("gold labels of {spec}"));

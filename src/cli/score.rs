@@ -39,10 +39,12 @@ struct Report {
     covered_rows: Scores,
 }
 
-pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
-    let (model, matrix, file_gold) =
-        super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
-    let (model, _) = arguments.prior.apply(model)?;
+/// The gold labels: --gold, or the WRENCH split's own; one per row of `matrix`.
+fn gold_labels(
+    arguments: &ScoreArguments,
+    file_gold: Option<Vec<i64>>,
+    matrix: &labelgen::LabelMatrix,
+) -> anyhow::Result<Vec<i64>> {
     let (gold, source) = match (&arguments.gold, file_gold) {
         (Some(spec), _) => (read_gold(spec, matrix.classes())?, format!("`{spec}`")),
         (None, Some(gold)) => (gold, "the split's `label`s".to_owned()),
@@ -60,6 +62,14 @@ pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
             arguments.matrix.display()
         );
     }
+    Ok(gold)
+}
+
+pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
+    let (model, matrix, file_gold) =
+        super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
+    let (model, _) = arguments.prior.apply(model)?;
+    let gold = gold_labels(&arguments, file_gold, &matrix)?;
     let probabilities = model.predict_proba(&matrix);
     let reports: Vec<Report> = [TieBreak::Abstain, TieBreak::Random]
         .into_iter()

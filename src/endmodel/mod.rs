@@ -102,6 +102,39 @@ impl Default for TrainOptions {
     }
 }
 
+/// A classifier's predictions, ready to write with [`Predictions::table`].
+#[derive(Clone, Debug)]
+pub struct Predictions {
+    /// Rows x classes.
+    pub probabilities: Array2<f64>,
+    /// Hard labels.
+    pub labels: Vec<i8>,
+    /// Every row is written.
+    pub keep: Vec<bool>,
+    /// What the predictions file records about them.
+    pub metadata: crate::io::labels_file::LabelsMetadata,
+}
+
+impl Predictions {
+    /// The table to write: the row keys (`keys`), the `source` columns carried over, then the
+    /// predictions.
+    pub fn table<'a>(
+        &'a self,
+        keys: Option<(&'a str, &'a crate::matrix::RowKeys)>,
+        source: &'a [(String, crate::io::table::Column)],
+    ) -> crate::io::labels_file::LabelTable<'a> {
+        crate::io::labels_file::LabelTable {
+            keys,
+            source,
+            probabilities: &self.probabilities,
+            labels: &self.labels,
+            covered: None,
+            keep: &self.keep,
+            metadata: &self.metadata,
+        }
+    }
+}
+
 /// Errors training or using a classifier.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -461,6 +494,42 @@ impl Classifier {
         }
         theta[dimension * k..].copy_from_slice(&self.bias);
         theta
+    }
+
+    /// Predictions of `texts`: probabilities, hard labels (random tie-breaks seeded by `seed`
+    /// and the row `keys`, if any) and the metadata of the predictions file, which names the
+    /// data by `data_hash`.
+    pub fn predict<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        keys: Option<&crate::matrix::RowKeys>,
+        seed: u64,
+        data_hash: String,
+    ) -> Predictions {
+        use crate::io::labels_file::{LABELS_FORMAT_VERSION, LabelsMetadata};
+        use crate::model::TieBreak;
+        let probabilities = self.predict_proba(texts);
+        let labels = crate::model::hard_labels(&probabilities, keys, TieBreak::Random, seed);
+        let metadata = LabelsMetadata {
+            kind: "predictions".to_owned(),
+            format_version: LABELS_FORMAT_VERSION,
+            labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+            classes: self.classes.clone(),
+            model_kind: "classifier".to_owned(),
+            model_training_fingerprint: self.training.labels_hash.clone().unwrap_or_default(),
+            matrix_fingerprint: data_hash,
+            tie_break: TieBreak::Random,
+            seed,
+            filter_uncovered: false,
+            class_balance: None,
+            class_balance_source: None,
+        };
+        Predictions {
+            keep: vec![true; labels.len()],
+            probabilities,
+            labels,
+            metadata,
+        }
     }
 
     /// Class probabilities of `texts`, rows x classes; rows in parallel, in order.

@@ -15,6 +15,7 @@
 pub mod cache;
 pub mod config;
 pub mod manifest;
+pub mod metrics;
 pub mod plugins;
 pub mod scaffold;
 mod stages;
@@ -239,7 +240,7 @@ struct RunRecord<'a> {
     run_started: Instant,
     inputs: Vec<InputRecord>,
     lfs: &'a [LfInfo],
-    metrics: serde_json::Value,
+    metrics: metrics::Metrics,
 }
 
 /// The run folder: outputs copied in, the manifest, then renamed into place.

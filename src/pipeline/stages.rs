@@ -13,6 +13,7 @@ use serde_json::json;
 use super::cache::{Entry, hash_file, key};
 use super::config::Project;
 use super::manifest::InputRecord;
+use super::metrics::{Candidate, MethodScores, Metrics, Selection, SplitMetrics};
 use super::{PipelineError, Runner, plugins, stage_error, version};
 use crate::analysis::analyze;
 use crate::apply::{ApplyOptions, NoProgress, apply, provenance};
@@ -22,7 +23,7 @@ use crate::io::labels_file::{read_labels, write_labels};
 use crate::io::matrix_file::write_matrix;
 use crate::io::matrix_read::{ReadOptions, read_matrix};
 use crate::io::source::read_columns;
-use crate::labels::{LabelOptions, RowScores, label, score_model, score_probabilities};
+use crate::labels::{LabelOptions, label, score_model, score_probabilities};
 use crate::lf::{LfInfo, LfSet, LfSource};
 use crate::matrix::{LabelMatrix, RowKeys};
 use crate::model::{
@@ -630,14 +631,21 @@ fn select_model(
     for name in ["majority", "generative", "dawid-skene", "snorkel"] {
         let model = fitter.fit(model_kind(name))?;
         let scores = score_model(&model, &dev_matrix, &gold, TieBreak::Random, seed);
-        candidates.push(json!({"model": name, "dev": scores_json(&scores)}));
+        candidates.push(Candidate {
+            dev: MethodScores::from(&scores),
+            model: name.to_owned(),
+        });
         let rank = (scores.all.accuracy, scores.all.macro_f1);
         if best.as_ref().is_none_or(|(_, best_rank)| rank > *best_rank) {
             best = Some((model, rank));
         }
     }
     let (model, _) = best.expect("four candidates");
-    let selection = json!({"chosen": format!("{:?}", model.kind()), "by": "dev accuracy, then macro-F1 (random tie-break)", "candidates": candidates});
+    let selection = Selection {
+        by: "dev accuracy, then macro-F1 (random tie-break)".to_owned(),
+        candidates,
+        chosen: format!("{:?}", model.kind()),
+    };
     std::fs::write(
         dir.join("selection.json"),
         serde_json::to_vec_pretty(&selection).expect("json"),
@@ -812,7 +820,7 @@ pub(super) fn evaluate_stage(
     matrices: &Matrices,
     fitted: &Fitted,
     classifier: Option<&Cached>,
-) -> Result<serde_json::Value, PipelineError> {
+) -> Result<Metrics, PipelineError> {
     let started = Instant::now();
     let settings = &project.settings;
     let gold_splits: Vec<&Split> = matrices
@@ -859,7 +867,7 @@ fn evaluate_splits(
     fitted: &Fitted,
     classifier: Option<&Cached>,
     gold_splits: &[&Split],
-) -> Result<serde_json::Map<String, serde_json::Value>, PipelineError> {
+) -> Result<Metrics, PipelineError> {
     let model = fitted.model()?;
     let train = matrices.load("train")?;
     let stats = PatternCounts::from_matrix(&train);
@@ -881,7 +889,7 @@ fn evaluate_splits(
         None => None,
     };
     let models = [&model, &majority];
-    let mut metrics = serde_json::Map::new();
+    let mut metrics = Metrics::new();
     for split in gold_splits {
         let entry = evaluate_split(project, matrices, models, classifier.as_ref(), split)?;
         metrics.insert(split.name.to_owned(), entry);
@@ -897,7 +905,7 @@ fn evaluate_split(
     [model, majority]: [&FittedModel; 2],
     classifier: Option<&Classifier>,
     split: &Split,
-) -> Result<serde_json::Value, PipelineError> {
+) -> Result<SplitMetrics, PipelineError> {
     let seed = project.settings.project.seed;
     let matrix = model
         .align(matrices.load(split.name)?)
@@ -905,18 +913,19 @@ fn evaluate_split(
     let gold = matrices.gold_of(split)?.expect("gold split");
     let scores = score_model(model, &matrix, &gold, TieBreak::Random, seed);
     let majority_scores = score_model(majority, &matrix, &gold, TieBreak::Random, seed);
-    let mut entry = json!({
-        "label_model": scores_json(&scores),
-        "majority_vote": scores_json(&majority_scores),
-        "coverage": matrix.label_coverage(),
-    });
+    let mut entry = SplitMetrics {
+        coverage: matrix.label_coverage(),
+        end_model: None,
+        label_model: MethodScores::from(&scores),
+        majority_vote: MethodScores::from(&majority_scores),
+    };
     if let Some(classifier) = classifier {
         let text_column = &project.settings.data.text_column;
         let columns = read_columns(&split.path, std::slice::from_ref(text_column))
             .map_err(|e| stage_error("evaluate")(&e))?;
         let probabilities = classifier.predict_proba(&columns[0].1.texts());
         let scores = score_probabilities(&probabilities, &matrix, &gold, TieBreak::Random, seed);
-        entry["end_model"] = scores_json(&scores);
+        entry.end_model = Some(MethodScores::from(&scores));
     }
     Ok(entry)
 }
@@ -968,16 +977,5 @@ fn fit_options(project: &Project) -> Result<FitOptions, PipelineError> {
             .map_or(defaults.max_iterations, |value| value as u64),
         tolerance: section.tolerance.unwrap_or(defaults.tolerance),
         seed: project.settings.project.seed,
-    })
-}
-
-fn scores_json(scores: &RowScores) -> serde_json::Value {
-    let RowScores { all, covered } = scores;
-    json!({
-        "accuracy": all.accuracy,
-        "macro_f1": all.macro_f1,
-        "covered_accuracy": covered.accuracy,
-        "covered_macro_f1": covered.macro_f1,
-        "rows": all.rows,
     })
 }
