@@ -534,7 +534,9 @@ struct PyModel {
 
 impl PyModel {
     fn aligned(&self, matrix: &LabelMatrix) -> PyResult<LabelMatrix> {
-        self.model.align(matrix.clone()).map_err(message)
+        self.model
+            .align(matrix.clone())
+            .map_err(|error| message(error.to_string()))
     }
 }
 

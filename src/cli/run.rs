@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use labelgen::pipeline::config::Project;
+use labelgen::pipeline::config::{ModelChoice, Project};
 use labelgen::pipeline::manifest::{
     Manifest, StageRecord, changes, list_runs, metric, metric_deltas,
 };
@@ -236,7 +236,7 @@ pub fn compare(arguments: CompareArguments) -> anyhow::Result<()> {
         "`labelgen compare` ranks label models on dev gold labels: add [data.dev] to `{}`",
         project.file.display()
     );
-    project.settings.label_model.model = "auto".to_owned();
+    project.settings.label_model.model = ModelChoice::Auto;
     project.settings.end_model = None;
     let result = labelgen::pipeline::run(&project, &Printer)?;
     let path = result.dir.join("model_selection.json");

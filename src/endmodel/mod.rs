@@ -147,7 +147,7 @@ pub enum ClassifierError {
     Invalid(String),
     /// The optimiser failed.
     #[error("training failed: {0}")]
-    Optimiser(String),
+    Optimiser(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The model file could not be read.
     #[error("cannot read classifier `{path}`: {message}")]
     Read {
@@ -155,6 +155,9 @@ pub enum ClassifierError {
         path: std::path::PathBuf,
         /// What went wrong.
         message: String,
+        /// The error behind it, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The model file is of another format version.
     #[error(
@@ -564,10 +567,18 @@ pub fn read_classifier(path: &Path) -> Result<Classifier, ClassifierError> {
     let read_error = |message: String| ClassifierError::Read {
         path: path.to_owned(),
         message,
+        source: None,
     };
-    let text = std::fs::read_to_string(path).map_err(|error| read_error(error.to_string()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|error| read_error(format!("not JSON: {error}")))?;
+    let caused =
+        |message: String, source: Box<dyn std::error::Error + Send + Sync>| ClassifierError::Read {
+            path: path.to_owned(),
+            message,
+            source: Some(source),
+        };
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| caused(error.to_string(), Box::new(error)))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|error| caused(format!("not JSON: {error}"), Box::new(error)))?;
     if value.get("kind").and_then(|kind| kind.as_str()) != Some("classifier") {
         return Err(read_error(
             "not a labelgen classifier (no `\"kind\": \"classifier\"`); `labelgen train` writes them".to_owned(),
@@ -583,7 +594,7 @@ pub fn read_classifier(path: &Path) -> Result<Classifier, ClassifierError> {
             found: version as u32,
         });
     }
-    serde_json::from_value(value).map_err(|error| read_error(error.to_string()))
+    serde_json::from_value(value).map_err(|error| caused(error.to_string(), Box::new(error)))
 }
 
 #[cfg(test)]

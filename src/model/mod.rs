@@ -256,7 +256,28 @@ pub enum FitError {
     BadOption(String),
     /// The optimiser failed.
     #[error("the optimiser failed: {0}")]
-    Optimiser(String),
+    Optimiser(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why a label matrix does not fit a model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AlignError {
+    /// The matrix has other classes.
+    #[error(
+        "the matrix has the classes [{}] but the model was fitted on [{}]",
+        matrix.join(", "),
+        model.join(", ")
+    )]
+    OtherClasses {
+        /// The matrix's classes.
+        matrix: Vec<String>,
+        /// The model's classes.
+        model: Vec<String>,
+    },
+    /// Other LFs, or the matrix could not be reordered.
+    #[error(transparent)]
+    Matrix(#[from] crate::matrix::MatrixError),
 }
 
 /// Model-specific parameters of a fitted model.
@@ -446,7 +467,7 @@ impl FittedModel {
 
     /// `matrix` with its columns in this model's LF order, or why it does not fit the model
     /// (other classes, missing or unknown LFs).
-    pub fn align(&self, matrix: LabelMatrix) -> Result<LabelMatrix, String> {
+    pub fn align(&self, matrix: LabelMatrix) -> Result<LabelMatrix, AlignError> {
         // A matrix from another tool names its classes by id: those ids are this model's.
         let numbered = matrix
             .classes()
@@ -456,22 +477,19 @@ impl FittedModel {
         let same_classes = matrix.classes() == self.classes.as_slice()
             || (numbered && matrix.cardinality() == self.classes.len());
         if !same_classes {
-            return Err(format!(
-                "the matrix has the classes [{}] but the model was fitted on [{}]",
-                matrix.classes().join(", "),
-                self.classes.join(", ")
-            ));
+            return Err(AlignError::OtherClasses {
+                matrix: matrix.classes().to_vec(),
+                model: self.classes.clone(),
+            });
         }
         if matrix.lf_names() == self.lfs.as_slice() && matrix.classes() == self.classes.as_slice() {
             return Ok(matrix);
         }
-        if let Some(message) = self.lf_mismatch(matrix.lf_names()) {
-            return Err(message);
+        if let Some(error) = self.lf_mismatch_error(matrix.lf_names()) {
+            return Err(error.into());
         }
         if matrix.classes() == self.classes.as_slice() {
-            return matrix
-                .in_lf_order(&self.lfs)
-                .map_err(|error| error.to_string());
+            return Ok(matrix.in_lf_order(&self.lfs)?);
         }
         // A numbered matrix takes this model's class names along with its LF order.
         let renamed = match matrix.row_keys() {
@@ -486,15 +504,17 @@ impl FittedModel {
                 matrix.lf_names().to_vec(),
                 self.classes.clone(),
             ),
-        }
-        .map_err(|error| error.to_string())?;
-        renamed
-            .in_lf_order(&self.lfs)
-            .map_err(|error| error.to_string())
+        }?;
+        Ok(renamed.in_lf_order(&self.lfs)?)
     }
 
     /// Why a matrix of LFs `lf_names` (in any order) does not fit this model, if it does not.
     pub fn lf_mismatch(&self, lf_names: &[String]) -> Option<String> {
+        self.lf_mismatch_error(lf_names)
+            .map(|error| error.to_string())
+    }
+
+    fn lf_mismatch_error(&self, lf_names: &[String]) -> Option<crate::matrix::MatrixError> {
         let missing: Vec<String> = self
             .lfs
             .iter()
@@ -507,7 +527,7 @@ impl FittedModel {
             .cloned()
             .collect();
         (!missing.is_empty() || !unknown.is_empty())
-            .then(|| crate::matrix::MatrixError::OtherLfs { missing, unknown }.to_string())
+            .then_some(crate::matrix::MatrixError::OtherLfs { missing, unknown })
     }
 
     /// `P(Y | votes)` for every row of `matrix` (rows x classes), in parallel.

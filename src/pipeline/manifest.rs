@@ -38,10 +38,55 @@ pub struct StageRecord {
     pub name: String,
     /// Wall seconds.
     pub seconds: f64,
-    /// `hit`, `miss`, `partial` or `-` (not cached).
-    pub cache: String,
+    /// How its cache fared.
+    pub cache: CacheOutcome,
     /// More about it.
     pub detail: String,
+}
+
+/// How a stage's cache fared (`hit`, `miss`, `partial` or `-` in the manifest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CacheOutcome {
+    /// Every output came from the cache.
+    #[serde(rename = "hit")]
+    Hit,
+    /// Every output was made.
+    #[serde(rename = "miss")]
+    Miss,
+    /// Some outputs came from the cache, some were made.
+    #[serde(rename = "partial")]
+    Partial,
+    /// The stage is not cached.
+    #[serde(rename = "-")]
+    NotCached,
+}
+
+impl CacheOutcome {
+    /// [`CacheOutcome::Hit`] if `hit`, else [`CacheOutcome::Miss`].
+    pub fn of_hit(hit: bool) -> Self {
+        if hit {
+            CacheOutcome::Hit
+        } else {
+            CacheOutcome::Miss
+        }
+    }
+
+    /// Its name in the manifest.
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+            CacheOutcome::Partial => "partial",
+            CacheOutcome::NotCached => "-",
+        }
+    }
+}
+
+impl std::fmt::Display for CacheOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so that widths and alignment apply.
+        f.pad(self.name())
+    }
 }
 
 /// An output of the run.

@@ -26,7 +26,7 @@ use std::time::Instant;
 use crate::lf::LfInfo;
 use cache::{Cache, CacheError, Entry, ProjectLock, hash_file};
 use config::Project;
-use manifest::{InputRecord, LfRecord, Manifest, OutputRecord, StageRecord};
+use manifest::{CacheOutcome, InputRecord, LfRecord, Manifest, OutputRecord, StageRecord};
 
 /// Errors of a pipeline run.
 #[derive(Debug, thiserror::Error)]
@@ -48,13 +48,29 @@ pub enum PipelineError {
         stage: String,
         /// What went wrong.
         message: String,
+        /// The error behind it, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 }
 
-fn stage_error(stage: &str) -> impl Fn(&dyn std::fmt::Display) -> PipelineError + '_ {
+/// A failure of `stage` caused by an error, which it keeps as its source.
+fn stage_error<E: std::error::Error + Send + Sync + 'static>(
+    stage: &str,
+) -> impl Fn(E) -> PipelineError + '_ {
     move |error| PipelineError::Stage {
         stage: stage.to_owned(),
         message: error.to_string(),
+        source: Some(Box::new(error)),
+    }
+}
+
+/// A failure of `stage` that `message` says all of.
+fn stage_failure(stage: &str, message: String) -> PipelineError {
+    PipelineError::Stage {
+        stage: stage.to_owned(),
+        message,
+        source: None,
     }
 }
 
@@ -151,11 +167,11 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    fn record(&mut self, name: &str, started: Instant, cache: &str, detail: String) {
+    fn record(&mut self, name: &str, started: Instant, cache: CacheOutcome, detail: String) {
         let record = StageRecord {
             name: name.to_owned(),
             seconds: started.elapsed().as_secs_f64(),
-            cache: cache.to_owned(),
+            cache,
             detail,
         };
         self.events.stage(&record);
@@ -250,18 +266,18 @@ fn write_run(
     record: RunRecord<'_>,
 ) -> Result<RunResult, PipelineError> {
     let runs = runs_dir(project);
-    std::fs::create_dir_all(&runs).map_err(|e| stage_error("run")(&e))?;
+    std::fs::create_dir_all(&runs).map_err(stage_error("run"))?;
     let partial = runs.join(format!(".{}.{}.partial", record.id, std::process::id()));
-    std::fs::create_dir_all(&partial).map_err(|e| stage_error("run")(&e))?;
+    std::fs::create_dir_all(&partial).map_err(stage_error("run"))?;
     let mut outputs = Vec::new();
     for (name, path) in &runner.outputs {
         // A copy, never a link: a run folder must not change when the cache or a later run's
         // files do (`std::fs::copy` lets the file system share blocks copy-on-write where it
         // can, as `copy_file_range` does on Btrfs and XFS).
-        std::fs::copy(path, partial.join(name)).map_err(|e| stage_error("run")(&e))?;
+        std::fs::copy(path, partial.join(name)).map_err(stage_error("run"))?;
         outputs.push(OutputRecord {
             path: name.clone(),
-            hash: hash_file(path).map_err(|e| stage_error("run")(&e))?,
+            hash: hash_file(path).map_err(stage_error("run"))?,
         });
     }
     let manifest = manifest_of(project, &runner, record, outputs, &runs);
@@ -269,9 +285,9 @@ fn write_run(
         partial.join("manifest.json"),
         serde_json::to_vec_pretty(&manifest).expect("manifest serialises"),
     )
-    .map_err(|e| stage_error("run")(&e))?;
+    .map_err(stage_error("run"))?;
     let dir = runs.join(&manifest.run_id);
-    std::fs::rename(&partial, &dir).map_err(|e| stage_error("run")(&e))?;
+    std::fs::rename(&partial, &dir).map_err(stage_error("run"))?;
     Ok(RunResult { dir, manifest })
 }
 
@@ -286,7 +302,7 @@ fn manifest_of(
     let all_hits = runner
         .stages
         .iter()
-        .all(|stage| stage.cache == "hit" || stage.cache == "-");
+        .all(|stage| matches!(stage.cache, CacheOutcome::Hit | CacheOutcome::NotCached));
     // Under the lock, no other run can take the same number.
     let sequence = manifest::list_runs(runs)
         .iter()

@@ -11,10 +11,10 @@ use ndarray::Array2;
 use serde_json::json;
 
 use super::cache::{Entry, hash_file, key};
-use super::config::Project;
-use super::manifest::InputRecord;
+use super::config::{ModelChoice, Project};
+use super::manifest::{CacheOutcome, InputRecord};
 use super::metrics::{Candidate, MethodScores, Metrics, Selection, SplitMetrics};
-use super::{PipelineError, Runner, plugins, stage_error, version};
+use super::{PipelineError, Runner, plugins, stage_error, stage_failure, version};
 use crate::analysis::analyze;
 use crate::apply::{ApplyOptions, NoProgress, apply, provenance};
 use crate::endmodel::{Classifier, TrainingRows, read_classifier, rows_kept};
@@ -88,7 +88,7 @@ impl Matrices {
         }
         let path = self.built[name].entry.file("L.parquet");
         let matrix = read_matrix(&path, &ReadOptions::default())
-            .map_err(|e| stage_error("matrix")(&e))?
+            .map_err(stage_error("matrix"))?
             .matrix;
         self.memo.borrow_mut().insert(name, matrix.clone());
         Ok(matrix)
@@ -100,7 +100,7 @@ impl Matrices {
                 let spec = format!("{}:{column}", split.path.display());
                 read_gold(&spec, &self.classes)
                     .map(Some)
-                    .map_err(|e| stage_error("gold")(&e))
+                    .map_err(stage_error("gold"))
             }
             None => Ok(None),
         }
@@ -139,6 +139,7 @@ pub(super) fn hash_inputs(
                 split.name,
                 split.path.display()
             ),
+            source: Some(Box::new(error)),
         })?;
         inputs.push(InputRecord {
             role: format!("data.{}", split.name),
@@ -152,6 +153,7 @@ pub(super) fn hash_inputs(
         let hash = hash_file(&path).map_err(|error| PipelineError::Stage {
             stage: "inputs".to_owned(),
             message: format!("cannot read LF file `{}`: {error}", path.display()),
+            source: Some(Box::new(error)),
         })?;
         inputs.push(InputRecord {
             role: "lfs.file".to_owned(),
@@ -161,7 +163,7 @@ pub(super) fn hash_inputs(
         sources.push(LfSource::Declarative(path));
     }
     let detail = format!("{} files hashed", inputs.len());
-    runner.record("inputs", started, "-", detail);
+    runner.record("inputs", started, CacheOutcome::NotCached, detail);
     Ok(Inputs {
         splits,
         records: inputs,
@@ -192,7 +194,7 @@ pub(super) fn build_plugins(
         inputs.sources.push(LfSource::Plugin(entry.file(name)));
     }
     if !plugins.is_empty() {
-        let cache = if built_any { "miss" } else { "hit" };
+        let cache = CacheOutcome::of_hit(!built_any);
         runner.record(
             "plugins",
             started,
@@ -216,7 +218,7 @@ fn build_plugin(
     let (entry, hit) = runner.cached("plugin", &plugin_key(&before.all), |dir| {
         let library = plugins::build(crate_dir, &state.join("cargo-target"))?;
         let name = library.file_name().expect("library file name");
-        std::fs::copy(&library, dir.join(name)).map_err(|e| stage_error("plugins")(&e))?;
+        std::fs::copy(&library, dir.join(name)).map_err(stage_error("plugins"))?;
         Ok(())
     })?;
     let mut source_hash = before.all;
@@ -231,7 +233,7 @@ fn build_plugin(
                 .put::<PipelineError>("plugin", &plugin_key(&after.all), |dir| {
                     for name in entry.files.keys() {
                         std::fs::copy(entry.file(name), dir.join(name))
-                            .map_err(|e| stage_error("plugins")(&e))?;
+                            .map_err(stage_error("plugins"))?;
                     }
                     Ok(())
                 })?;
@@ -243,7 +245,7 @@ fn build_plugin(
 
 /// The LFs of `sources`.
 pub(super) fn load_lfs(sources: Vec<LfSource>) -> Result<Lfs, PipelineError> {
-    let set = LfSet::load(&sources).map_err(|e| stage_error("lfs")(&e))?;
+    let set = LfSet::load(&sources).map_err(stage_error("lfs"))?;
     let classes = set.classes().to_vec();
     let infos = set.lfs().to_vec();
     Ok(Lfs {
@@ -329,9 +331,9 @@ fn apply_split(
         lfs.infos.len()
     );
     let cache = match missing.len() {
-        0 => "hit",
-        n if n == lfs.infos.len() => "miss",
-        _ => "partial",
+        0 => CacheOutcome::Hit,
+        n if n == lfs.infos.len() => CacheOutcome::Miss,
+        _ => CacheOutcome::Partial,
     };
     runner.record(&format!("apply.{}", split.name), started, cache, detail);
     let entries = entries
@@ -357,14 +359,14 @@ fn apply_missing(
     entries: &mut [Option<Entry>],
 ) -> Result<Option<RowKeys>, PipelineError> {
     let data = &project.settings.data;
-    let subset = LfSet::load_only(&lfs.sources, missing).map_err(|e| stage_error("apply")(&e))?;
+    let subset = LfSet::load_only(&lfs.sources, missing).map_err(stage_error("apply"))?;
     let options = ApplyOptions {
         column_map: data.columns.clone(),
         id_column: data.id_column.clone(),
         ..ApplyOptions::default()
     };
     let applied =
-        apply(&subset, &split.path, &options, &NoProgress).map_err(|e| stage_error("apply")(&e))?;
+        apply(&subset, &split.path, &options, &NoProgress).map_err(stage_error("apply"))?;
     for (index, name) in applied.lf_names().iter().enumerate() {
         let position = lfs
             .infos
@@ -382,7 +384,7 @@ fn apply_missing(
         let entry = runner
             .cache
             .put::<PipelineError>("lf-column", &keys[position], |dir| {
-                std::fs::write(dir.join("votes.i8"), &column).map_err(|e| stage_error("apply")(&e))
+                std::fs::write(dir.join("votes.i8"), &column).map_err(stage_error("apply"))
             })?;
         entries[position] = Some(entry);
     }
@@ -407,14 +409,14 @@ fn assemble_matrix(
     let mut row_keys = columns.row_keys;
     let (entry, hit) = runner.cached("matrix", &matrix_key, |dir| {
         let matrix = matrix_of(project, lfs, split, &columns.entries, row_keys.take())?;
-        write_matrix(&dir.join("L.parquet"), &matrix).map_err(|e| stage_error("matrix")(&e))?;
+        write_matrix(&dir.join("L.parquet"), &matrix).map_err(stage_error("matrix"))?;
         matrices.memo.borrow_mut().insert(split.name, matrix);
         Ok(())
     })?;
     runner.record(
         &format!("matrix.{}", split.name),
         started,
-        if hit { "hit" } else { "miss" },
+        CacheOutcome::of_hit(hit),
         String::new(),
     );
     Ok(BuiltMatrix {
@@ -437,12 +439,12 @@ fn matrix_of(
         .iter()
         .map(|entry| std::fs::read(entry.file("votes.i8")))
         .collect::<Result<_, _>>()
-        .map_err(|e| stage_error("matrix")(&e))?;
+        .map_err(stage_error("matrix"))?;
     let n = columns.first().map_or(0, Vec::len);
     let votes = Array2::from_shape_fn((n, columns.len()), |(row, lf)| columns[lf][row] as i8);
     let names = lfs.infos.iter().map(|info| info.name.clone()).collect();
-    let mut matrix = LabelMatrix::new(votes, names, lfs.classes.clone())
-        .map_err(|e| stage_error("matrix")(&e))?;
+    let mut matrix =
+        LabelMatrix::new(votes, names, lfs.classes.clone()).map_err(stage_error("matrix"))?;
     if let Some(id) = &data.id_column {
         let keys = match row_keys {
             Some(keys) => keys,
@@ -450,7 +452,7 @@ fn matrix_of(
         };
         matrix = matrix
             .with_row_keys(id.clone(), keys)
-            .map_err(|e| stage_error("matrix")(&e))?;
+            .map_err(stage_error("matrix"))?;
     }
     let data_hash = blake3::Hash::from_hex(&split.hash).expect("a hex hash");
     Ok(matrix.with_provenance(provenance(
@@ -463,7 +465,7 @@ fn matrix_of(
 }
 
 fn read_keys(path: &Path, column: &str) -> Result<RowKeys, PipelineError> {
-    let columns = read_columns(path, &[column.to_owned()]).map_err(|e| stage_error("apply")(&e))?;
+    let columns = read_columns(path, &[column.to_owned()]).map_err(stage_error("apply"))?;
     Ok(RowKeys::from_column(&columns[0].1))
 }
 
@@ -476,7 +478,7 @@ pub(super) struct Fitted {
 
 impl Fitted {
     fn model(&self) -> Result<FittedModel, PipelineError> {
-        read_model(&self.entry.file("model.json")).map_err(|e| stage_error("fit")(&e))
+        read_model(&self.entry.file("model.json")).map_err(stage_error("fit"))
     }
 }
 
@@ -489,7 +491,7 @@ pub(super) fn fit_stage(
     let started = Instant::now();
     let settings = &project.settings;
     let options = fit_options(project)?;
-    let model_name = settings.label_model.model.clone();
+    let model_name = settings.label_model.model;
     // The options as the fit will use them (defaults filled in) beside the settings as written,
     // so a labelgen whose defaults changed does not reuse an old fit.
     let dev = matrices.dev();
@@ -502,7 +504,12 @@ pub(super) fn fit_stage(
     let (entry, hit) = runner.cached("fit", &fit_key, |dir| {
         fit_model(project, matrices, &options, dir)
     })?;
-    runner.record("fit", started, if hit { "hit" } else { "miss" }, model_name);
+    runner.record(
+        "fit",
+        started,
+        CacheOutcome::of_hit(hit),
+        model_name.to_string(),
+    );
     runner
         .outputs
         .push(("model.json".to_owned(), entry.file("model.json")));
@@ -539,13 +546,13 @@ impl Fitter {
             &self.options,
             train.fingerprint(),
         )
-        .map_err(|e| stage_error("fit")(&e))?;
+        .map_err(stage_error("fit"))?;
         // Majority vote has no prior (an `auto` candidate; configured alone, it is refused
         // when the project is read).
         match &self.label_balance {
             Some((balance, source)) if kind != ModelKind::Majority => {
                 fitted.with_class_balance(balance, source).map_err(|e| {
-                    stage_error("fit")(&format!("[label_model] label_class_balance: {e}"))
+                    stage_failure("fit", format!("[label_model] label_class_balance: {e}"))
                 })
             }
             _ => Ok(fitted),
@@ -582,15 +589,14 @@ fn fit_model(
         options,
         label_balance,
     };
-    let mut chosen = if section.model == "auto" {
-        select_model(&fitter, matrices, project.settings.project.seed, dir)?
-    } else {
-        fitter.fit(model_kind(&section.model))?
+    let mut chosen = match section.model {
+        ModelChoice::Auto => select_model(&fitter, matrices, project.settings.project.seed, dir)?,
+        ModelChoice::Kind(kind) => fitter.fit(kind)?,
     };
     if let Some(source) = balance_source {
         chosen.record_class_balance_source(source);
     }
-    write_model(&dir.join("model.json"), &chosen).map_err(|e| stage_error("fit")(&e))
+    write_model(&dir.join("model.json"), &chosen).map_err(stage_error("fit"))
 }
 
 /// The class balance of the dev split's gold labels, for `key = "dev"`, and its source.
@@ -600,10 +606,13 @@ fn dev_balance(matrices: &Matrices, key: &str) -> Result<(ClassBalance, String),
         .expect("`dev` needs [data.dev] (checked when reading the project)");
     let gold = matrices.gold_of(dev_split)?.expect("dev has gold");
     let balance = ClassBalance::of_gold(&gold, matrices.classes.len()).ok_or_else(|| {
-        stage_error("fit")(&format!(
-            "[label_model] {key} = \"dev\": no row of {} has a gold label",
-            dev_split.path.display()
-        ))
+        stage_failure(
+            "fit",
+            format!(
+                "[label_model] {key} = \"dev\": no row of {} has a gold label",
+                dev_split.path.display()
+            ),
+        )
     })?;
     let source = format!(
         "gold labels of the dev split ({}:{})",
@@ -628,12 +637,17 @@ fn select_model(
     let gold = matrices.gold_of(dev_split)?.expect("dev has gold");
     let mut candidates = Vec::new();
     let mut best: Option<(FittedModel, (f64, f64))> = None;
-    for name in ["majority", "generative", "dawid-skene", "snorkel"] {
-        let model = fitter.fit(model_kind(name))?;
+    for kind in [
+        ModelKind::Majority,
+        ModelKind::Generative,
+        ModelKind::DawidSkene,
+        ModelKind::Snorkel,
+    ] {
+        let model = fitter.fit(kind)?;
         let scores = score_model(&model, &dev_matrix, &gold, TieBreak::Random, seed);
         candidates.push(Candidate {
             dev: MethodScores::from(&scores),
-            model: name.to_owned(),
+            model: ModelChoice::Kind(kind).name().to_owned(),
         });
         let rank = (scores.all.accuracy, scores.all.macro_f1);
         if best.as_ref().is_none_or(|(_, best_rank)| rank > *best_rank) {
@@ -650,7 +664,7 @@ fn select_model(
         dir.join("selection.json"),
         serde_json::to_vec_pretty(&selection).expect("json"),
     )
-    .map_err(|e| stage_error("fit")(&e))?;
+    .map_err(stage_error("fit"))?;
     Ok(model)
 }
 
@@ -672,17 +686,17 @@ pub(super) fn analyze_stage(
         let matrix = matrices.load(analyzed.name)?;
         let gold = matrices.gold_of(analyzed)?;
         let model = fitted.model()?;
-        let analysis = analyze(&matrix, gold.as_deref(), Some(&model))
-            .map_err(|e| stage_error("analyze")(&e))?;
+        let analysis =
+            analyze(&matrix, gold.as_deref(), Some(&model)).map_err(stage_error("analyze"))?;
         std::fs::write(
             dir.join("summary.json"),
             crate::report::render_json(&analysis),
         )
-        .map_err(|e| stage_error("analyze")(&e))?;
+        .map_err(stage_error("analyze"))?;
         let context = crate::report::html::ReportContext {
             matrix: format!("{} split ({})", analyzed.name, analyzed.path.display()),
             gold: analyzed.gold_column.clone(),
-            model: Some(project.settings.label_model.model.clone()),
+            model: Some(project.settings.label_model.model.to_string()),
             generated_by: format!("labelgen {}", version()),
             fingerprint: matrix.fingerprint(),
             samples: Vec::new(),
@@ -691,10 +705,10 @@ pub(super) fn analyze_stage(
             dir.join("report.html"),
             crate::report::html::render_html(&analysis, &context),
         )
-        .map_err(|e| stage_error("analyze")(&e))
+        .map_err(stage_error("analyze"))
     })?;
     let detail = analyzed.name.to_owned();
-    runner.record("analyze", started, if hit { "hit" } else { "miss" }, detail);
+    runner.record("analyze", started, CacheOutcome::of_hit(hit), detail);
     runner
         .outputs
         .push(("lf_summary.json".to_owned(), entry.file("summary.json")));
@@ -731,10 +745,10 @@ pub(super) fn label_stage(
         let model = fitted.model()?;
         let matrix = model
             .align(matrices.load("train")?)
-            .map_err(|e| stage_error("label")(&e))?;
+            .map_err(stage_error("label"))?;
         let source = match with_text {
             true => read_columns(&train.path, std::slice::from_ref(text_column))
-                .map_err(|e| stage_error("label")(&e))?,
+                .map_err(stage_error("label"))?,
             false => Vec::new(),
         };
         let options = LabelOptions {
@@ -744,14 +758,9 @@ pub(super) fn label_stage(
         };
         let labels = label(&model, &matrix, &options);
         write_labels(&dir.join("labels.parquet"), &labels.table(&matrix, &source))
-            .map_err(|e| stage_error("label")(&e))
+            .map_err(stage_error("label"))
     })?;
-    runner.record(
-        "label",
-        started,
-        if hit { "hit" } else { "miss" },
-        String::new(),
-    );
+    runner.record("label", started, CacheOutcome::of_hit(hit), String::new());
     runner
         .outputs
         .push(("labels.parquet".to_owned(), entry.file("labels.parquet")));
@@ -780,7 +789,7 @@ pub(super) fn train_stage(
     let (entry, hit) = runner.cached("train", &train_key, |dir| {
         let labels_file = labels.entry.file("labels.parquet");
         let table = read_labels(&labels_file, std::slice::from_ref(text_column))
-            .map_err(|e| stage_error("train")(&e))?;
+            .map_err(stage_error("train"))?;
         let texts = table.columns[0].1.texts();
         let keep = rows_kept(table.covered.as_deref(), end.include_uncovered, texts.len());
         let rows = TrainingRows {
@@ -791,18 +800,13 @@ pub(super) fn train_stage(
         };
         let mut classifier =
             crate::endmodel::train(&rows, &table.classes, &end.train_options(), None)
-                .map_err(|e| stage_error("train")(&e))?;
+                .map_err(stage_error("train"))?;
         classifier.training.labels_hash = Some(labels.entry.files["labels.parquet"].clone());
         classifier
             .write(&dir.join("classifier.json"))
-            .map_err(|e| stage_error("train")(&e))
+            .map_err(stage_error("train"))
     })?;
-    runner.record(
-        "train",
-        started,
-        if hit { "hit" } else { "miss" },
-        String::new(),
-    );
+    runner.record("train", started, CacheOutcome::of_hit(hit), String::new());
     runner
         .outputs
         .push(("classifier.json".to_owned(), entry.file("classifier.json")));
@@ -843,21 +847,15 @@ pub(super) fn evaluate_stage(
             let metrics = evaluate_splits(project, matrices, fitted, classifier, &gold_splits)?;
             serde_json::to_vec_pretty(&metrics).expect("json")
         };
-        std::fs::write(dir.join("metrics.json"), metrics).map_err(|e| stage_error("evaluate")(&e))
+        std::fs::write(dir.join("metrics.json"), metrics).map_err(stage_error("evaluate"))
     })?;
     let detail = format!("{} gold splits", gold_splits.len());
-    runner.record(
-        "evaluate",
-        started,
-        if hit { "hit" } else { "miss" },
-        detail,
-    );
+    runner.record("evaluate", started, CacheOutcome::of_hit(hit), detail);
     runner
         .outputs
         .push(("metrics.json".to_owned(), entry.file("metrics.json")));
-    let bytes =
-        std::fs::read(entry.file("metrics.json")).map_err(|e| stage_error("evaluate")(&e))?;
-    serde_json::from_slice(&bytes).map_err(|e| stage_error("evaluate")(&e))
+    let bytes = std::fs::read(entry.file("metrics.json")).map_err(stage_error("evaluate"))?;
+    serde_json::from_slice(&bytes).map_err(stage_error("evaluate"))
 }
 
 /// The metrics of every gold split, by split name.
@@ -879,12 +877,12 @@ fn evaluate_splits(
         &fitted.options,
         train.fingerprint(),
     )
-    .map_err(|e| stage_error("evaluate")(&e))?;
+    .map_err(stage_error("evaluate"))?;
     drop(train);
     let classifier = match classifier {
         Some(cached) => Some(
             read_classifier(&cached.entry.file("classifier.json"))
-                .map_err(|e| stage_error("evaluate")(&e))?,
+                .map_err(stage_error("evaluate"))?,
         ),
         None => None,
     };
@@ -909,7 +907,7 @@ fn evaluate_split(
     let seed = project.settings.project.seed;
     let matrix = model
         .align(matrices.load(split.name)?)
-        .map_err(|e| stage_error("evaluate")(&e))?;
+        .map_err(stage_error("evaluate"))?;
     let gold = matrices.gold_of(split)?.expect("gold split");
     let scores = score_model(model, &matrix, &gold, TieBreak::Random, seed);
     let majority_scores = score_model(majority, &matrix, &gold, TieBreak::Random, seed);
@@ -922,22 +920,12 @@ fn evaluate_split(
     if let Some(classifier) = classifier {
         let text_column = &project.settings.data.text_column;
         let columns = read_columns(&split.path, std::slice::from_ref(text_column))
-            .map_err(|e| stage_error("evaluate")(&e))?;
+            .map_err(stage_error("evaluate"))?;
         let probabilities = classifier.predict_proba(&columns[0].1.texts());
         let scores = score_probabilities(&probabilities, &matrix, &gold, TieBreak::Random, seed);
         entry.end_model = Some(MethodScores::from(&scores));
     }
     Ok(entry)
-}
-
-fn model_kind(name: &str) -> ModelKind {
-    match name {
-        "majority" => ModelKind::Majority,
-        "dawid-skene" => ModelKind::DawidSkene,
-        "snorkel" => ModelKind::Snorkel,
-        "hyper" => ModelKind::Hyper,
-        _ => ModelKind::Generative,
-    }
 }
 
 /// A `[label_model]` class balance setting: `auto`, `uniform`, `estimated`, numbers, or `None`
@@ -949,6 +937,7 @@ pub(super) fn balance_setting(
     Ok(match text {
         None | Some("dev") => None,
         Some(text) => Some(text.parse().map_err(|_| PipelineError::Stage {
+            source: None,
             stage: "fit".to_owned(),
             message: format!(
                 "[label_model] {key} = \"{text}\": expected uniform, {}dev or numbers",
