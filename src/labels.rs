@@ -5,11 +5,12 @@
 use ndarray::Array2;
 use serde::Serialize;
 
-use crate::io::labels_file::{LabelTable, LabelsMetadata};
-use crate::io::table::Column;
+use crate::hard_labels::{TieBreak, hard_labels};
+use crate::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata};
 use crate::matrix::LabelMatrix;
 use crate::metrics::{Scores, score};
-use crate::model::{FittedModel, TieBreak, hard_labels};
+use crate::model::FittedModel;
+use crate::table::Column;
 
 /// How to turn probabilities into the labels written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,19 +62,35 @@ pub fn label(model: &FittedModel, matrix: &LabelMatrix, options: &LabelOptions) 
         .iter()
         .map(|covered| *covered || !options.filter_uncovered)
         .collect();
-    let metadata = LabelsMetadata::of_labels(
-        model,
-        matrix,
-        options.tie_break,
-        options.seed,
-        options.filter_uncovered,
-    );
+    let metadata = metadata_of(model, matrix, options);
     Labels {
         probabilities,
         labels,
         covered,
         keep,
         metadata,
+    }
+}
+
+/// The metadata of labels that `model` gave `matrix`.
+fn metadata_of(
+    model: &FittedModel,
+    matrix: &LabelMatrix,
+    options: &LabelOptions,
+) -> LabelsMetadata {
+    LabelsMetadata {
+        kind: "labels".to_owned(),
+        format_version: LABELS_FORMAT_VERSION,
+        labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+        classes: model.classes.clone(),
+        model_kind: format!("{:?}", model.kind()).to_lowercase(),
+        model_training_fingerprint: model.training_fingerprint.clone(),
+        matrix_fingerprint: matrix.fingerprint(),
+        tie_break: options.tie_break,
+        seed: options.seed,
+        filter_uncovered: options.filter_uncovered,
+        class_balance: Some(model.class_balance.clone()),
+        class_balance_source: Some("model".to_owned()),
     }
 }
 

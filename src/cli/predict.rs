@@ -8,7 +8,7 @@ use clap::Args;
 use labelgen::endmodel::read_classifier;
 use labelgen::io::labels_file::write_labels;
 use labelgen::io::matrix_file::files_written;
-use labelgen::io::source::read_columns;
+use labelgen::io::open::read_columns;
 use labelgen::matrix::RowKeys;
 
 /// Arguments of `labelgen predict`.

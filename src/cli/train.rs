@@ -12,7 +12,7 @@ use labelgen::endmodel::{
 };
 use labelgen::io::gold::read_gold;
 use labelgen::io::labels_file::read_labels;
-use labelgen::io::source::read_columns;
+use labelgen::io::open::read_columns;
 use labelgen::io::table::Column;
 
 /// Arguments of `labelgen train`.

@@ -121,7 +121,7 @@ impl Predictions {
     pub fn table<'a>(
         &'a self,
         keys: Option<(&'a str, &'a crate::matrix::RowKeys)>,
-        source: &'a [(String, crate::io::table::Column)],
+        source: &'a [(String, crate::table::Column)],
     ) -> crate::io::labels_file::LabelTable<'a> {
         crate::io::labels_file::LabelTable {
             keys,
@@ -509,10 +509,10 @@ impl Classifier {
         seed: u64,
         data_hash: String,
     ) -> Predictions {
+        use crate::hard_labels::TieBreak;
         use crate::io::labels_file::{LABELS_FORMAT_VERSION, LabelsMetadata};
-        use crate::model::TieBreak;
         let probabilities = self.predict_proba(texts);
-        let labels = crate::model::hard_labels(&probabilities, keys, TieBreak::Random, seed);
+        let labels = crate::hard_labels::hard_labels(&probabilities, keys, TieBreak::Random, seed);
         let metadata = LabelsMetadata {
             kind: "predictions".to_owned(),
             format_version: LABELS_FORMAT_VERSION,

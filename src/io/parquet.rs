@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader};
 
 use super::source::{BatchSource, OpenContext, SourceBatch, TableError};
-use super::table::{Batch, ColumnBuilder, ColumnType};
+use crate::table::{Batch, ColumnBuilder, ColumnType};
 
 type Metadata = polars::io::parquet::metadata::FileMetadataRef;
 

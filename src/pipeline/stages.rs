@@ -16,13 +16,13 @@ use super::manifest::{CacheOutcome, InputRecord};
 use super::metrics::{Candidate, MethodScores, Metrics, Selection, SplitMetrics};
 use super::{PipelineError, Runner, plugins, stage_error, stage_failure, version};
 use crate::analysis::analyze;
-use crate::apply::{ApplyOptions, NoProgress, apply, provenance};
+use crate::apply::{ApplyOptions, NoProgress, apply};
 use crate::endmodel::{Classifier, TrainingRows, read_classifier, rows_kept};
 use crate::io::gold::read_gold;
 use crate::io::labels_file::{read_labels, write_labels};
 use crate::io::matrix_file::write_matrix;
 use crate::io::matrix_read::{ReadOptions, read_matrix};
-use crate::io::source::read_columns;
+use crate::io::open::read_columns;
 use crate::labels::{LabelOptions, label, score_model, score_probabilities};
 use crate::lf::{LfInfo, LfSet, LfSource};
 use crate::matrix::{LabelMatrix, RowKeys};
@@ -30,6 +30,7 @@ use crate::model::{
     ClassBalance, FitOptions, FittedModel, ModelKind, RecordedOptions, TieBreak, fit, read_model,
     write_model,
 };
+use crate::provenance::provenance;
 use crate::stats::PatternCounts;
 
 /// A split of the project's data.
