@@ -124,13 +124,7 @@ pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
         && arguments.output.is_none();
     let columns = sample_columns(&arguments, &matrix)?;
     if let Some(name) = &arguments.lf {
-        let (show, sample, seed) = (arguments.show.into(), arguments.sample, arguments.seed);
-        let rows = drill_down(&matrix, name, show, gold.as_deref(), sample, seed)?;
-        let shown = samples(&matrix, rows, gold.as_deref(), &columns);
-        let text = match arguments.format {
-            Format::Json => format!("{}\n", serde_json::to_string_pretty(&shown)?),
-            _ => render_samples(&shown, colour),
-        };
+        let text = drill_down_text(&arguments, name, &matrix, gold.as_deref(), &columns, colour)?;
         return emit(arguments.output.as_deref(), &text);
     }
     if let Some(path) = &arguments.html {
@@ -147,6 +141,24 @@ pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
         super::note!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The sample rows of one LF (--lf), as text or JSON.
+fn drill_down_text(
+    arguments: &AnalyzeArguments,
+    name: &str,
+    matrix: &labelgen::LabelMatrix,
+    gold: Option<&[i64]>,
+    columns: &[(String, labelgen::io::table::Column)],
+    colour: bool,
+) -> anyhow::Result<String> {
+    let (show, sample, seed) = (arguments.show.into(), arguments.sample, arguments.seed);
+    let rows = drill_down(matrix, name, show, gold, sample, seed)?;
+    let shown = samples(matrix, rows, gold, columns);
+    Ok(match arguments.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&shown)?),
+        _ => render_samples(&shown, colour),
+    })
 }
 
 /// The data columns shown beside sample rows (for --lf and --html): --columns or the LFs'

@@ -115,20 +115,11 @@ pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
     let mut inputs = vec![arguments.labels.clone()];
     inputs.extend(arguments.valid.iter().cloned());
     super::check_outputs(std::slice::from_ref(&arguments.output), &inputs)?;
-    let table = read_labels(
-        &arguments.labels,
-        std::slice::from_ref(&arguments.text_column),
-    )?;
-    let texts = text_values(
-        &table.columns[0].1,
-        &arguments.text_column,
-        &arguments.labels,
-    )?;
-    let keep = rows_kept(
-        table.covered.as_deref(),
-        arguments.include_uncovered,
-        texts.len(),
-    );
+    let (labels, text_column) = (&arguments.labels, &arguments.text_column);
+    let table = read_labels(labels, std::slice::from_ref(text_column))?;
+    let texts = text_values(&table.columns[0].1, text_column, labels)?;
+    let covered = table.covered.as_deref();
+    let keep = rows_kept(covered, arguments.include_uncovered, texts.len());
     let options = train_options(&arguments)?;
     let validation_data = read_validation(&arguments, &table.classes)?;
     let validation = validation_data.as_ref().map(|(texts, gold)| Validation {
