@@ -16,7 +16,7 @@ pub enum ModelKind {
     DawidSkene,
     /// Snorkel 0.10's matrix-completion model, fitted as Snorkel fits it.
     Snorkel,
-    /// The Hyper Label Model (a pre-trained graph network; see [`hyper`]).
+    /// The Hyper Label Model (a pre-trained graph network; see [`hyper`](super::hyper)).
     Hyper,
 }
 
@@ -29,7 +29,7 @@ pub enum ModelKind {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum ClassBalance {
     /// Uniform, unless, with two classes, a likelihood-ratio test on the LFs that vote both
-    /// rejects it; then theirs (see [`generative`]'s module documentation). With more classes,
+    /// rejects it; then theirs (see [`generative`](super::generative)'s module documentation). With more classes,
     /// and for the models other than the generative one, this is [`ClassBalance::Uniform`].
     #[default]
     Auto,
@@ -158,7 +158,7 @@ pub struct RecordedOptions {
     /// See [`FitOptions::seed`].
     pub seed: u64,
     /// Where the class balance the model labels with came from, when it replaced the fitted
-    /// one after the fit ([`FittedModel::with_class_balance`]).
+    /// one after the fit ([`FittedModel::with_class_balance`](super::FittedModel::with_class_balance)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_class_balance: Option<String>,
 }
