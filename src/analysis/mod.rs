@@ -25,7 +25,7 @@ use crate::model::FittedModel;
 mod counts;
 mod drill_down;
 
-use counts::count;
+use counts::{Counts, count};
 pub use drill_down::{DrillDown, DrillDownError, Show, drill_down};
 
 /// The 97.5 % quantile of the standard normal distribution.
@@ -169,7 +169,39 @@ pub fn analyze(
     gold: Option<&[i64]>,
     model: Option<&FittedModel>,
 ) -> Result<Analysis, AnalysisError> {
+    check_inputs(matrix, gold, model)?;
     let (n, m, k) = (matrix.n_rows(), matrix.n_lfs(), matrix.cardinality());
+    let counts = count(matrix.votes().view(), k, gold);
+    let lfs = lf_summaries(matrix, &counts, gold.is_some(), model);
+    let pairwise = pairwise(&counts, &lfs, n);
+    let confusion = gold.map(|_| {
+        (0..m)
+            .map(|j| {
+                (0..k)
+                    .map(|y| {
+                        let start = (j * k + y) * (k + 1);
+                        counts.confusion[start..start + k + 1].to_vec()
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    Ok(Analysis {
+        matrix: matrix_summary(matrix, &counts, gold.is_some(), model),
+        lfs,
+        pairwise,
+        confusion,
+    })
+}
+
+/// Refuse gold labels of another length or outside the classes, and a model of other classes
+/// or LFs.
+fn check_inputs(
+    matrix: &LabelMatrix,
+    gold: Option<&[i64]>,
+    model: Option<&FittedModel>,
+) -> Result<(), AnalysisError> {
+    let (n, k) = (matrix.n_rows(), matrix.cardinality());
     if let Some(gold) = gold {
         if gold.len() != n {
             return Err(AnalysisError::GoldRows {
@@ -200,19 +232,38 @@ pub fn analyze(
     if let Some(message) = model.and_then(|model| model.lf_mismatch(matrix.lf_names())) {
         return Err(AnalysisError::ModelLfs(message));
     }
-    let counts = count(matrix.votes().view(), k, gold);
-    let fraction = |count: u64| if n == 0 { 0.0 } else { count as f64 / n as f64 };
+    Ok(())
+}
+
+/// `count` of `of` rows as a fraction (0 of none).
+fn fraction(count: u64, of: usize) -> f64 {
+    if of == 0 {
+        0.0
+    } else {
+        count as f64 / of as f64
+    }
+}
+
+/// One summary per LF, in column order.
+fn lf_summaries(
+    matrix: &LabelMatrix,
+    counts: &Counts,
+    with_gold: bool,
+    model: Option<&FittedModel>,
+) -> Vec<LfSummary> {
+    let (n, m, k) = (matrix.n_rows(), matrix.n_lfs(), matrix.cardinality());
+    let fraction = |count: u64| fraction(count, n);
     let learned = |name: &str| {
         model.and_then(|model| {
             let index = model.lfs.iter().position(|lf| lf == name)?;
             model.lf_accuracy[index]
         })
     };
-    let lfs = (0..m)
+    (0..m)
         .map(|j| {
             let votes = &counts.class_votes[j * k..(j + 1) * k];
-            let (correct, incorrect) = match gold {
-                Some(_) => {
+            let (correct, incorrect) = match with_gold {
+                true => {
                     let table = &counts.confusion[j * k * (k + 1)..(j + 1) * k * (k + 1)];
                     let correct: u64 = (0..k).map(|y| table[y * (k + 1) + y + 1]).sum();
                     let voted: u64 = (0..k)
@@ -224,7 +275,7 @@ pub fn analyze(
                         .sum();
                     (Some(correct), Some(voted - correct))
                 }
-                None => (None, None),
+                false => (None, None),
             };
             let trials = correct.zip(incorrect).map(|(c, i)| (c, c + i));
             LfSummary {
@@ -245,73 +296,63 @@ pub fn analyze(
                 learned_accuracy: learned(&matrix.lf_names()[j]),
             }
         })
-        .collect::<Vec<_>>();
+        .collect()
+}
+
+/// Pairwise overlap (the diagonal: each LF's coverage) and conflict, as fractions of `n` rows.
+fn pairwise(counts: &Counts, lfs: &[LfSummary], n: usize) -> Pairwise {
+    let m = lfs.len();
     let mut overlap = vec![vec![0.0; m]; m];
     let mut conflict = vec![vec![0.0; m]; m];
     for a in 0..m {
         overlap[a][a] = lfs[a].coverage;
         for b in a + 1..m {
-            overlap[a][b] = fraction(counts.both[a * m + b]);
+            overlap[a][b] = fraction(counts.both[a * m + b], n);
             overlap[b][a] = overlap[a][b];
-            conflict[a][b] = fraction(counts.disagree[a * m + b]);
+            conflict[a][b] = fraction(counts.disagree[a * m + b], n);
             conflict[b][a] = conflict[a][b];
         }
     }
+    Pairwise { overlap, conflict }
+}
+
+/// The whole matrix's figures: coverage, overlap, conflict, ties, the vote share per class,
+/// the gold balance and the model's.
+fn matrix_summary(
+    matrix: &LabelMatrix,
+    counts: &Counts,
+    with_gold: bool,
+    model: Option<&FittedModel>,
+) -> MatrixSummary {
+    let (n, m, k) = (matrix.n_rows(), matrix.n_lfs(), matrix.cardinality());
     let total_votes: u64 = counts.class_votes.iter().sum();
     let vote_share = (0..k)
         .map(|class| {
             let votes: u64 = (0..m).map(|j| counts.class_votes[j * k + class]).sum();
-            if total_votes == 0 {
-                0.0
-            } else {
-                votes as f64 / total_votes as f64
-            }
+            fraction(votes, total_votes as usize)
         })
         .collect();
-    let gold_rows = gold.map(|_| counts.gold_classes.iter().sum::<u64>() as usize);
+    let gold_rows = with_gold.then(|| counts.gold_classes.iter().sum::<u64>() as usize);
     let gold_balance = gold_rows.map(|rows| {
         counts
             .gold_classes
             .iter()
-            .map(|count| {
-                if rows == 0 {
-                    0.0
-                } else {
-                    *count as f64 / rows as f64
-                }
-            })
+            .map(|count| fraction(*count, rows))
             .collect()
     });
-    let confusion = gold.map(|_| {
-        (0..m)
-            .map(|j| {
-                (0..k)
-                    .map(|y| {
-                        let start = (j * k + y) * (k + 1);
-                        counts.confusion[start..start + k + 1].to_vec()
-                    })
-                    .collect()
-            })
-            .collect()
-    });
-    Ok(Analysis {
-        matrix: MatrixSummary {
-            rows: n,
-            lfs: m,
-            classes: matrix.classes().to_vec(),
-            label_coverage: fraction(counts.covered),
-            label_overlap: fraction(counts.overlapped),
-            label_conflict: fraction(counts.conflicted),
-            tie_fraction: fraction(counts.tied),
-            vote_share,
-            gold_rows,
-            gold_balance,
-            model_balance: model.map(|model| model.class_balance.clone()),
-        },
-        lfs,
-        pairwise: Pairwise { overlap, conflict },
-        confusion,
-    })
+    MatrixSummary {
+        rows: n,
+        lfs: m,
+        classes: matrix.classes().to_vec(),
+        label_coverage: fraction(counts.covered, n),
+        label_overlap: fraction(counts.overlapped, n),
+        label_conflict: fraction(counts.conflicted, n),
+        tie_fraction: fraction(counts.tied, n),
+        vote_share,
+        gold_rows,
+        gold_balance,
+        model_balance: model.map(|model| model.class_balance.clone()),
+    }
 }
 
 #[cfg(test)]
