@@ -22,7 +22,7 @@ pub use saved::{
 };
 
 pub use fitted::{AlignError, BalanceChoice, BalanceTest, Diagnostics, FittedModel, Parameters};
-pub use options::{ClassBalance, FitOptions, ModelKind, RecordedOptions};
+pub use options::{ClassBalance, FitOptions, ModelKind, RecordedOptions, UnknownModelKind};
 
 pub use crate::hard_labels::{TieBreak, hard_labels, row_key_hash};
 use crate::stats::PatternCounts;

@@ -20,6 +20,22 @@ pub enum ModelKind {
     Hyper,
 }
 
+/// A name that is no label model's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a label model: give generative, majority, dawid-skene, snorkel or hyper")]
+pub struct UnknownModelKind(pub String);
+
+impl std::str::FromStr for ModelKind {
+    type Err = UnknownModelKind;
+
+    /// The names of the model files and of `labelgen fit --model`: `generative`, `majority`,
+    /// `dawid-skene`, `snorkel`, `hyper`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned()))
+            .map_err(|_| UnknownModelKind(name.to_owned()))
+    }
+}
+
 /// How the class balance `P(Y)` is set.
 ///
 /// The default, [`ClassBalance::Auto`], is uniform unless the votes clearly say otherwise: when
