@@ -244,6 +244,8 @@ impl Counts {
     /// pairs are counted the cheaper of two exact ways: popcounts of bitset pairs (cost
     /// `m² (k + 1) / 2` per 64 rows) or each row's voter pairs (cost `voters²/2` per row), so
     /// many sparse LFs stay fast too. Ties come from bit-sliced vote counters ([`ties`]).
+    /// One long function on purpose: a numeric kernel whose every figure reads the bitsets it
+    /// builds, in one pass over the block.
     fn block(
         &mut self,
         votes: ArrayView2<'_, i8>,
