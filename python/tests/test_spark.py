@@ -110,6 +110,10 @@ def test_errors_name_what_is_wrong(local_spark, comments, tmp_path):
         lgs.apply(df, lfs, id_column="id")
     with pytest.raises(lg.LabelgenError, match="id column `key`"):
         lgs.apply(df, lfs, id_column="key")
+    # A column of a type the LFs cannot read: refused on the driver, naming it and an LF.
+    numbers = local_spark.createDataFrame([(1, 5), (2, 7)], "id long, text int")
+    with pytest.raises(lg.LabelgenError, match="column `text` of `DataFrame` is Int32, but text is needed .*keyword_my"):
+        lgs.apply(numbers, lfs, id_column="id")
     # A plugin library that cannot load on the executors: its path and the executor's host.
     fake = tmp_path / "libfake.so"
     fake.write_text("not a library")
