@@ -17,8 +17,8 @@ and their counts, which add up across shards):
 
 Row ids travel with the rows, so nothing depends on the number or the order of partitions: the
 votes are byte for byte the command line's, the model is the one `labelgen fit` gives the same
-matrix, and so are the probabilities. Tested with pyspark 4.0 (see README.md for 3.5;
-`mapInArrow` exists from 3.3).
+matrix, and so are the probabilities. Tested with pyspark 4.0.1 (by scripts/test)
+and 3.5.9 (python/tests/test_spark*.py run by hand in a venv with pyspark 3.5 and pandas 2).
 """
 from __future__ import annotations
 
