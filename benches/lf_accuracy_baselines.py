@@ -10,7 +10,8 @@ the test split's gold| over LFs with at least 10 votes there; tennis: valid):
 - train gold (an oracle, not available to a label model): the LF's accuracy measured on the
   train split's gold, what sampling between the splits leaves.
 
-Usage: PY benches/lf_accuracy_baselines.py [DATA_DIR]  (PY has numpy; needs target/release/labelgen)
+Usage: PY benches/lf_accuracy_baselines.py [DATA_DIR]  (PY has numpy and scikit-learn, as for
+compare_models.py; needs target/release/labelgen)
 """
 import csv
 import json
@@ -22,23 +23,9 @@ import tempfile
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LABELGEN = os.path.join(ROOT, "target", "release", "labelgen")
-
-
-def load(path):
-    with open(path) as handle:
-        rows = list(json.load(handle).values())
-    return np.array([r["weak_labels"] for r in rows]), np.array([r["label"] for r in rows])
-
-
-def error(estimates, L, gold):
-    gaps = []
-    for lf, estimate in enumerate(estimates):
-        voted = (L[:, lf] != -1) & (gold >= 0)
-        if estimate is not None and voted.sum() >= 10:
-            gaps.append(abs(estimate - (L[voted, lf] == gold[voted]).mean()))
-    return statistics.mean(gaps)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_models import LABELGEN, ROOT, lf_accuracy_error as error  # noqa: E402
+from wrench_scores import load, test_split  # noqa: E402
 
 
 def main():
@@ -51,7 +38,7 @@ def main():
         train = os.path.join(directory, "train.json")
         if not os.path.exists(train):
             continue
-        test = os.path.join(directory, "valid.json" if name == "tennis" else "test.json")
+        test = test_split(directory)
         with tempfile.TemporaryDirectory() as work:
             model_path, labels_path = os.path.join(work, "model.json"), os.path.join(work, "p.csv")
             subprocess.run([LABELGEN, "fit", train, "-o", model_path], check=True, capture_output=True)
