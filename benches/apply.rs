@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use labelgen::apply::apply_to_batch;
-use labelgen::io::source::{TableFormat, open_table};
+use labelgen::io::open::open_table;
+use labelgen::io::source::TableFormat;
 use labelgen::io::table::{Batch, ColumnBuilder, ColumnRequest, ColumnType};
 use labelgen::lf::{LfSet, LfSource};
 

@@ -817,7 +817,7 @@ pub fn drill_down(
     let mut candidates: Vec<(u64, usize)> = (0..matrix.n_rows())
         .into_par_iter()
         .filter(|row| matches(*row))
-        .map(|row| (crate::model::row_key_hash(keys, row, seed), row))
+        .map(|row| (crate::hard_labels::row_key_hash(keys, row, seed), row))
         .collect();
     let matching = candidates.len();
     if sample < candidates.len() {

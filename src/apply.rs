@@ -11,10 +11,13 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::io::source::{BatchSource, TableError, TableFormat, open_table};
-use crate::io::table::{Batch, Column, Values};
+pub use crate::provenance::provenance;
+
+use crate::io::open::open_table;
+use crate::io::source::{BatchSource, TableError, TableFormat};
 use crate::lf::{Chunk, EvalError, LfError, LfSet, ReadPlan, VoteSink};
-use crate::matrix::{LabelMatrix, MatrixError, Provenance, RowKeys};
+use crate::matrix::{LabelMatrix, MatrixError, RowKeys};
+use crate::table::{Batch, Column, Values};
 
 /// Rows per parallel work item. A multiple of 8 so that chunks start on a byte of a validity
 /// bitmap (the plugin ABI passes bitmaps by byte).
@@ -331,45 +334,5 @@ impl KeyCollector {
 
     fn finish(self) -> RowKeys {
         self.keys.unwrap_or(RowKeys::Text(Vec::new()))
-    }
-}
-
-/// What made a matrix: labelgen's version, the data file and its hash, the column map, the LFs,
-/// and a fingerprint over all of them (LFs in name order).
-pub fn provenance(
-    classes: &[String],
-    lfs: &[crate::lf::LfInfo],
-    data: &Path,
-    data_hash: blake3::Hash,
-    column_map: &BTreeMap<String, String>,
-) -> Provenance {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"labelgen label matrix\0");
-    hasher.update(data_hash.as_bytes());
-    for class in classes {
-        hasher.update(class.as_bytes()).update(b"\0");
-    }
-    for (column, target) in column_map {
-        hasher
-            .update(column.as_bytes())
-            .update(b"\0")
-            .update(target.as_bytes())
-            .update(b"\0");
-    }
-    let mut by_name: Vec<_> = lfs.iter().collect();
-    by_name.sort_by(|left, right| left.name.cmp(&right.name));
-    for info in by_name {
-        hasher
-            .update(info.name.as_bytes())
-            .update(b"\0")
-            .update(info.fingerprint.as_bytes());
-    }
-    Provenance {
-        labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
-        data_path: data.display().to_string(),
-        data_hash: data_hash.to_hex().to_string(),
-        column_map: column_map.clone(),
-        fingerprint: hasher.finalize().to_hex().to_string(),
-        lfs: lfs.to_vec(),
     }
 }

@@ -38,15 +38,19 @@
 pub mod analysis;
 pub mod apply;
 pub mod endmodel;
+pub mod hard_labels;
 pub mod io;
+pub mod labels;
 pub mod lf;
 pub mod matrix;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+pub mod provenance;
 pub mod report;
 pub mod statistics;
 pub mod stats;
+pub mod table;
 #[cfg(test)]
 mod test_support;
 

@@ -2,9 +2,8 @@
 
 use ndarray::{Array2, ArrayView1};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::lf::LfInfo;
+pub use crate::provenance::Provenance;
 
 /// Version of the label-matrix file format (the metadata layout and column conventions).
 pub const MATRIX_FORMAT_VERSION: u32 = 1;
@@ -42,9 +41,9 @@ impl RowKeys {
 
     /// Keys from a table column: integers stay integers, anything else becomes text (numbers
     /// printed, nulls empty).
-    pub fn from_column(column: &crate::io::table::Column) -> RowKeys {
+    pub fn from_column(column: &crate::table::Column) -> RowKeys {
         match column.values() {
-            crate::io::table::Values::Int(values) => RowKeys::Int(values.clone()),
+            crate::table::Values::Int(values) => RowKeys::Int(values.clone()),
             _ => RowKeys::Text(
                 (0..column.len())
                     .map(|row| {
@@ -59,24 +58,6 @@ impl RowKeys {
             ),
         }
     }
-}
-
-/// What made a label matrix: recorded in its file so every output says where it came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Provenance {
-    /// labelgen's version.
-    pub labelgen_version: String,
-    /// The input data file, as given.
-    pub data_path: String,
-    /// BLAKE3 (hex) of the input data file.
-    pub data_hash: String,
-    /// LF column name -> data column name, where remapped.
-    pub column_map: std::collections::BTreeMap<String, String>,
-    /// BLAKE3 (hex) over the data hash, the classes, the column map and every LF's name and
-    /// fingerprint (in name order, so it does not depend on the order LF sources were given).
-    pub fingerprint: String,
-    /// The LFs, in column order.
-    pub lfs: Vec<LfInfo>,
 }
 
 /// An n x m matrix of votes with its LF names, classes, optional row keys and provenance.

@@ -24,7 +24,8 @@ pub mod wrench_reader;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use labelgen::io::source::{TableFormat, column_names, open_table};
+use labelgen::io::open::{column_names, open_table};
+use labelgen::io::source::TableFormat;
 use labelgen::io::table::{Column, ColumnRequest};
 
 /// `bytes` written to the file `name` in this process's scratch folder (under

@@ -20,12 +20,13 @@ use labelgen::endmodel::{
 use labelgen::io::arrow::RecordBatches;
 use labelgen::io::matrix_file::write_matrix;
 use labelgen::io::matrix_read::{ReadOptions, read_matrix};
+use labelgen::labels::{LabelOptions, Labels, label};
 use labelgen::lf::{LfSet, LfSource};
 use labelgen::matrix::{LabelMatrix, RowKeys};
 use labelgen::model::gold::{GoldRows, fit_with_gold};
 use labelgen::model::{
-    ClassBalance, FitOptions, FittedModel, ModelKind, TieBreak, fit, hard_labels, model_json,
-    parse_model, read_model, write_model,
+    ClassBalance, FitOptions, FittedModel, ModelKind, TieBreak, fit, model_json, parse_model,
+    read_model, write_model,
 };
 use labelgen::statistics::Statistics;
 use ndarray::Array2;
@@ -552,7 +553,9 @@ struct PyModel {
 
 impl PyModel {
     fn aligned(&self, matrix: &LabelMatrix) -> PyResult<LabelMatrix> {
-        self.model.align(matrix.clone()).map_err(message)
+        self.model
+            .align(matrix.clone())
+            .map_err(|error| message(error.to_string()))
     }
 }
 
@@ -579,16 +582,17 @@ impl PyModel {
             }
         };
         let matrix = self.aligned(&matrix.matrix)?;
-        let (probabilities, labels, covered) = py.detach(|| {
-            let probabilities = self.model.predict_proba(&matrix);
-            let labels = hard_labels(
-                &probabilities,
-                matrix.row_keys().map(|(_, keys)| keys),
-                tie_break,
-                seed,
-            );
-            (probabilities, labels, matrix.covered())
-        });
+        let options = LabelOptions {
+            tie_break,
+            seed,
+            filter_uncovered: false,
+        };
+        let Labels {
+            probabilities,
+            labels,
+            covered,
+            ..
+        } = py.detach(|| label(&self.model, &matrix, &options));
         let mut columns = Vec::new();
         if let Some((name, keys)) = matrix.row_keys() {
             columns.push((name.to_owned(), key_array(keys)));

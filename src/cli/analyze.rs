@@ -11,8 +11,11 @@ use labelgen::io::atomic::AtomicFile;
 use labelgen::io::gold::read_gold;
 use labelgen::io::matrix_read::{ReadOptions, files_read, read_matrix};
 use labelgen::io::paired::read_paired_columns;
+use labelgen::model::read_model;
 use labelgen::report::html::{ReportContext, render_html};
-use labelgen::report::{Samples, render_csv, render_json, render_samples, render_table, samples};
+use labelgen::report::{
+    render_csv, render_json, render_samples, render_table, report_samples, samples,
+};
 
 /// Arguments of `labelgen analyze`.
 #[derive(Debug, Args)]
@@ -103,11 +106,7 @@ pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
         .cloned()
         .collect();
     super::check_outputs(&outputs, &inputs)?;
-    let model = arguments
-        .model
-        .as_deref()
-        .map(labelgen::model::read_model)
-        .transpose()?;
+    let model = arguments.model.as_deref().map(read_model).transpose()?;
     let options = ReadOptions {
         cardinality: arguments.cardinality,
         fallback_cardinality: model.as_ref().map(|model| model.classes.len()),
@@ -118,88 +117,22 @@ pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
         (Some(spec), _) => Some(read_gold(spec, matrix.classes())?),
         (None, gold) => gold,
     };
-    let gold_source = arguments.gold.clone().or_else(|| {
-        gold.as_ref()
-            .map(|_| arguments.matrix.display().to_string())
-    });
     let analysis = analyze(&matrix, gold.as_deref(), model.as_ref())
         .with_context(|| format!("analysing `{}`", arguments.matrix.display()))?;
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-
-    // Sample rows need the data table: --data, or the WRENCH split itself.
-    let data = arguments
-        .data
-        .clone()
-        .or_else(|| is_wrench(&arguments.matrix).then(|| arguments.matrix.clone()));
-    let columns = match &data {
-        Some(data) if arguments.lf.is_some() || arguments.html.is_some() => {
-            let names = if !arguments.columns.is_empty() {
-                arguments.columns.clone()
-            } else {
-                default_columns(&matrix)
-            };
-            read_paired_columns(data, &names, &matrix)
-                .with_context(|| format!("reading sample columns from `{}`", data.display()))?
-        }
-        _ => Vec::new(),
-    };
-
+    let colour = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none()
+        && arguments.output.is_none();
+    let columns = sample_columns(&arguments, &matrix)?;
     if let Some(name) = &arguments.lf {
-        let rows = drill_down(
-            &matrix,
-            name,
-            arguments.show.into(),
-            gold.as_deref(),
-            arguments.sample,
-            arguments.seed,
-        )?;
-        let shown = samples(&matrix, rows, gold.as_deref(), &columns);
-        let text = match arguments.format {
-            Format::Json => format!("{}\n", serde_json::to_string_pretty(&shown)?),
-            _ => render_samples(&shown, colour && arguments.output.is_none()),
-        };
+        let text = drill_down_text(&arguments, name, &matrix, gold.as_deref(), &columns, colour)?;
         return emit(arguments.output.as_deref(), &text);
     }
-
     if let Some(path) = &arguments.html {
-        let mut blocks: Vec<Samples> = Vec::new();
-        if !columns.is_empty() {
-            let mut kinds = vec![Show::Conflicts];
-            if gold.is_some() {
-                kinds.push(Show::Errors);
-            }
-            for lf in matrix.lf_names() {
-                for show in &kinds {
-                    let rows = drill_down(
-                        &matrix,
-                        lf,
-                        *show,
-                        gold.as_deref(),
-                        arguments.sample.min(5),
-                        arguments.seed,
-                    )?;
-                    if !rows.rows.is_empty() {
-                        blocks.push(samples(&matrix, rows, gold.as_deref(), &columns));
-                    }
-                }
-            }
-        }
-        let context = ReportContext {
-            matrix: arguments.matrix.display().to_string(),
-            gold: gold_source,
-            model: arguments
-                .model
-                .as_ref()
-                .map(|path| path.display().to_string()),
-            generated_by: format!("labelgen {}", env!("CARGO_PKG_VERSION")),
-            fingerprint: matrix.fingerprint(),
-            samples: blocks,
-        };
-        write_atomically(path, render_html(&analysis, &context).as_bytes())?;
+        let html = html_report(&arguments, &matrix, gold.as_deref(), &analysis, &columns)?;
+        write_atomically(path, html.as_bytes())?;
     }
-
     let text = match arguments.format {
-        Format::Table => render_table(&analysis, colour && arguments.output.is_none()),
+        Format::Table => render_table(&analysis, colour),
         Format::Json => render_json(&analysis),
         Format::Csv => render_csv(&analysis),
     };
@@ -208,6 +141,75 @@ pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
         super::note!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The sample rows of one LF (--lf), as text or JSON.
+fn drill_down_text(
+    arguments: &AnalyzeArguments,
+    name: &str,
+    matrix: &labelgen::LabelMatrix,
+    gold: Option<&[i64]>,
+    columns: &[(String, labelgen::io::table::Column)],
+    colour: bool,
+) -> anyhow::Result<String> {
+    let (show, sample, seed) = (arguments.show.into(), arguments.sample, arguments.seed);
+    let rows = drill_down(matrix, name, show, gold, sample, seed)?;
+    let shown = samples(matrix, rows, gold, columns);
+    Ok(match arguments.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&shown)?),
+        _ => render_samples(&shown, colour),
+    })
+}
+
+/// The data columns shown beside sample rows (for --lf and --html): --columns or the LFs'
+/// columns, from --data or the WRENCH split itself; none otherwise.
+fn sample_columns(
+    arguments: &AnalyzeArguments,
+    matrix: &labelgen::LabelMatrix,
+) -> anyhow::Result<Vec<(String, labelgen::io::table::Column)>> {
+    let data = arguments
+        .data
+        .clone()
+        .or_else(|| is_wrench(&arguments.matrix).then(|| arguments.matrix.clone()));
+    match &data {
+        Some(data) if arguments.lf.is_some() || arguments.html.is_some() => {
+            let names = if !arguments.columns.is_empty() {
+                arguments.columns.clone()
+            } else {
+                default_columns(matrix)
+            };
+            read_paired_columns(data, &names, matrix)
+                .with_context(|| format!("reading sample columns from `{}`", data.display()))
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The HTML report, with sample rows when there are columns to show.
+fn html_report(
+    arguments: &AnalyzeArguments,
+    matrix: &labelgen::LabelMatrix,
+    gold: Option<&[i64]>,
+    analysis: &labelgen::analysis::Analysis,
+    columns: &[(String, labelgen::io::table::Column)],
+) -> anyhow::Result<String> {
+    let blocks = report_samples(matrix, gold, columns, arguments.sample, arguments.seed)?;
+    let gold_source = arguments
+        .gold
+        .clone()
+        .or_else(|| gold.map(|_| arguments.matrix.display().to_string()));
+    let context = ReportContext {
+        matrix: arguments.matrix.display().to_string(),
+        gold: gold_source,
+        model: arguments
+            .model
+            .as_ref()
+            .map(|path| path.display().to_string()),
+        generated_by: format!("labelgen {}", env!("CARGO_PKG_VERSION")),
+        fingerprint: matrix.fingerprint(),
+        samples: blocks,
+    };
+    Ok(render_html(analysis, &context))
 }
 
 /// The data columns the matrix's LFs read (as named in the data, in LF order), or `text`.

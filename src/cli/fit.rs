@@ -9,7 +9,9 @@ use labelgen::io::gold::read_gold;
 use labelgen::io::matrix_read::{ReadOptions, files_read, read_matrix};
 use labelgen::matrix::LabelMatrix;
 use labelgen::model::gold::{GoldRows, fit_with_gold};
-use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, fit, write_model};
+use labelgen::model::{
+    ClassBalance, FitError, FitOptions, FittedModel, ModelKind, fit, write_model,
+};
 use labelgen::statistics::Statistics;
 use labelgen::stats::PatternCounts;
 
@@ -26,6 +28,34 @@ pub enum ModelArg {
     Snorkel,
     /// The Hyper Label Model (Wu et al., ICLR 2023): a pre-trained graph network, one pass.
     Hyper,
+}
+
+impl From<ModelArg> for ModelKind {
+    fn from(value: ModelArg) -> Self {
+        match value {
+            ModelArg::Majority => ModelKind::Majority,
+            ModelArg::Generative => ModelKind::Generative,
+            ModelArg::DawidSkene => ModelKind::DawidSkene,
+            ModelArg::Snorkel => ModelKind::Snorkel,
+            ModelArg::Hyper => ModelKind::Hyper,
+        }
+    }
+}
+
+/// The fit options of the arguments, the class balance taken from gold with
+/// --class-balance-from.
+fn fit_options(arguments: &FitArguments, classes: &[String]) -> anyhow::Result<FitOptions> {
+    let class_balance = match &arguments.class_balance_from {
+        None => arguments.class_balance.clone(),
+        Some(spec) => balance_of_gold(spec, classes)?,
+    };
+    Ok(FitOptions {
+        class_balance,
+        l2: arguments.l2,
+        max_iterations: arguments.max_iterations,
+        tolerance: arguments.tolerance,
+        seed: arguments.seed,
+    })
 }
 
 /// Arguments of `labelgen fit`.
@@ -87,24 +117,8 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     let training = Training::read(&arguments.matrices, arguments.cardinality)?;
     let stats = training.patterns();
     let (lfs, classes) = (training.lfs().to_vec(), training.classes().to_vec());
-    let class_balance = match &arguments.class_balance_from {
-        None => arguments.class_balance,
-        Some(spec) => balance_of_gold(spec, &classes)?,
-    };
-    let options = FitOptions {
-        class_balance,
-        l2: arguments.l2,
-        max_iterations: arguments.max_iterations,
-        tolerance: arguments.tolerance,
-        seed: arguments.seed,
-    };
-    let kind = match arguments.model {
-        ModelArg::Majority => ModelKind::Majority,
-        ModelArg::Generative => ModelKind::Generative,
-        ModelArg::DawidSkene => ModelKind::DawidSkene,
-        ModelArg::Snorkel => ModelKind::Snorkel,
-        ModelArg::Hyper => ModelKind::Hyper,
-    };
+    let options = fit_options(&arguments, &classes)?;
+    let kind = ModelKind::from(arguments.model);
     // The fit needs only the counts, and leaves a core idle in its single-threaded steps (the
     // M-steps): hash the matrix and count its coverage there meanwhile, then free it.
     let labelled = match &arguments.gold {
@@ -112,25 +126,15 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         None => None,
     };
     let (fitted, (fingerprint, coverage)) = rayon::join(
-        || match &labelled {
-            Some((votes, gold)) => {
-                let rows = GoldRows {
-                    matrix: votes,
-                    classes: gold,
-                };
-                fit_with_gold(stats, rows, &lfs, &classes, &options, String::new())
-            }
-            None => fit(kind, stats, &lfs, &classes, &options, String::new()),
-        },
+        || fit_model(kind, stats, labelled.as_ref(), (&lfs, &classes), &options),
         || training.summary(),
     );
-    let names: Vec<String> = arguments
-        .matrices
-        .iter()
-        .map(|path| format!("`{}`", path.display()))
-        .collect();
-    let mut model =
-        fitted.with_context(|| format!("cannot fit a model to {}", names.join(", ")))?;
+    let mut model = fitted.with_context(|| {
+        let names: Vec<String> = (arguments.matrices.iter())
+            .map(|path| format!("`{}`", path.display()))
+            .collect();
+        format!("cannot fit a model to {}", names.join(", "))
+    })?;
     model.training_fingerprint = fingerprint;
     if let Some(spec) = &arguments.class_balance_from {
         model.record_class_balance_source(format!("gold labels of {spec}"));
@@ -138,6 +142,27 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     write_model(&arguments.output, &model)?;
     super::write_stdout(format_args!("{}", describe(&model, &coverage, stats.len())))?;
     Ok(())
+}
+
+/// A model of `kind` fitted to `stats`, or, with gold rows (`labelled`: their votes and
+/// classes), the model fitted with them.
+fn fit_model(
+    kind: ModelKind,
+    stats: &PatternCounts,
+    labelled: Option<&(LabelMatrix, Vec<i64>)>,
+    (lfs, classes): (&[String], &[String]),
+    options: &FitOptions,
+) -> Result<FittedModel, FitError> {
+    match labelled {
+        Some((votes, gold)) => {
+            let rows = GoldRows {
+                matrix: votes,
+                classes: gold,
+            };
+            fit_with_gold(stats, rows, lfs, classes, options, String::new())
+        }
+        None => fit(kind, stats, lfs, classes, options, String::new()),
+    }
 }
 
 /// What a model is fitted on: a label matrix, or the merged statistics of shards.

@@ -4,11 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use labelgen::io::labels_file::{LabelTable, LabelsMetadata, write_labels};
+use labelgen::io::labels_file::write_labels;
 use labelgen::io::matrix_file::files_written;
 use labelgen::io::matrix_read::files_read;
 use labelgen::io::paired::read_paired_columns;
-use labelgen::model::{TieBreak, hard_labels};
+use labelgen::labels::{LabelOptions, label, outside_training_note};
+use labelgen::model::TieBreak;
 
 /// Arguments of `labelgen label`.
 #[derive(Debug, Args)]
@@ -74,61 +75,23 @@ pub fn run(arguments: LabelArguments) -> anyhow::Result<()> {
             .with_context(|| format!("--data `{}`", data.display()))?,
         None => Vec::new(),
     };
-    let outside = model.votes_outside_training(&matrix);
-    if !outside.is_empty() {
-        let listed: Vec<String> = outside
-            .iter()
-            .map(|(lf, class, count)| format!("`{lf}` {class} x{count}"))
-            .collect();
-        super::note!(
-            "note: {} votes name classes their LF never voted in the training matrix ({}); the \
-             model has no parameter for them and counts each as an LF right {:.0} % of the time",
-            outside.iter().map(|(_, _, count)| count).sum::<usize>(),
-            listed.join(", "),
-            100.0 * labelgen::model::generative::prior_accuracy(model.classes.len())
-        );
+    if let Some(note) = outside_training_note(&model, &matrix) {
+        super::note!("{note}");
     }
-    let probabilities = model.predict_proba(&matrix);
-    let tie_break = TieBreak::from(arguments.tie_break);
-    let labels = hard_labels(
-        &probabilities,
-        matrix.row_keys().map(|(_, keys)| keys),
-        tie_break,
-        arguments.seed,
-    );
-    let covered = matrix.covered();
-    let keep: Vec<bool> = covered
-        .iter()
-        .map(|covered| *covered || !arguments.filter_uncovered)
-        .collect();
-    let mut metadata = LabelsMetadata::of_labels(
-        &model,
-        &matrix,
-        tie_break,
-        arguments.seed,
-        arguments.filter_uncovered,
-    );
-    if prior_source.is_some() {
-        metadata.class_balance_source = prior_source;
-    }
-    let table = LabelTable {
-        keys: matrix.row_keys(),
-        source: &source,
-        probabilities: &probabilities,
-        labels: &labels,
-        covered: Some(&covered),
-        keep: &keep,
-        metadata: &metadata,
+    let options = LabelOptions {
+        tie_break: arguments.tie_break.into(),
+        seed: arguments.seed,
+        filter_uncovered: arguments.filter_uncovered,
     };
-    write_labels(&arguments.output, &table)?;
-    let written = keep.iter().filter(|keep| **keep).count();
-    let unlabelled = labels
-        .iter()
-        .zip(&keep)
-        .filter(|(label, keep)| **keep && **label < 0)
-        .count();
+    let mut labels = label(&model, &matrix, &options);
+    if prior_source.is_some() {
+        labels.metadata.class_balance_source = prior_source;
+    }
+    write_labels(&arguments.output, &labels.table(&matrix, &source))?;
     super::outln!(
-        "labelled {written} rows ({unlabelled} without a hard label) -> {}",
+        "labelled {} rows ({} without a hard label) -> {}",
+        labels.written(),
+        labels.without_hard_label(),
         arguments.output.display()
     )?;
     Ok(())

@@ -6,11 +6,10 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use labelgen::endmodel::read_classifier;
-use labelgen::io::labels_file::{LABELS_FORMAT_VERSION, LabelTable, LabelsMetadata, write_labels};
+use labelgen::io::labels_file::write_labels;
 use labelgen::io::matrix_file::files_written;
-use labelgen::io::source::read_columns;
+use labelgen::io::open::read_columns;
 use labelgen::matrix::RowKeys;
-use labelgen::model::{TieBreak, hard_labels};
 
 /// Arguments of `labelgen predict`.
 #[derive(Debug, Args)]
@@ -59,44 +58,15 @@ pub fn run(arguments: PredictArguments) -> anyhow::Result<()> {
         None => None,
     };
     let source: Vec<_> = columns.collect();
-    let probabilities = model.predict_proba(&texts);
-    let labels = hard_labels(
-        &probabilities,
-        keys.as_ref().map(|(_, keys)| keys),
-        TieBreak::Random,
-        arguments.seed,
-    );
     let data_hash = blake3::hash(
         &std::fs::read(&arguments.data)
             .with_context(|| format!("hashing `{}`", arguments.data.display()))?,
     );
-    let metadata = LabelsMetadata {
-        kind: "predictions".to_owned(),
-        format_version: LABELS_FORMAT_VERSION,
-        labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
-        classes: model.classes.clone(),
-        model_kind: "classifier".to_owned(),
-        model_training_fingerprint: model.training.labels_hash.clone().unwrap_or_default(),
-        matrix_fingerprint: data_hash.to_hex().to_string(),
-        tie_break: TieBreak::Random,
-        seed: arguments.seed,
-        filter_uncovered: false,
-        class_balance: None,
-        class_balance_source: None,
-    };
-    let keep = vec![true; texts.len()];
-    write_labels(
-        &arguments.output,
-        &LabelTable {
-            keys: keys.as_ref().map(|(name, keys)| (*name, keys)),
-            source: &source,
-            probabilities: &probabilities,
-            labels: &labels,
-            covered: None,
-            keep: &keep,
-            metadata: &metadata,
-        },
-    )?;
+    let key_column = keys.as_ref().map(|(name, keys)| (*name, keys));
+    let seed = arguments.seed;
+    let hash = data_hash.to_hex().to_string();
+    let predictions = model.predict(&texts, key_column.map(|(_, keys)| keys), seed, hash);
+    write_labels(&arguments.output, &predictions.table(key_column, &source))?;
     let elapsed = started.elapsed().as_secs_f64();
     super::outln!(
         "predicted {} rows in {:.2} s ({:.0} rows/s); wrote {}",

@@ -1,13 +1,15 @@
 //! `labelgen run`, `runs`, `runs diff`, `compare` and `init`: the pipeline of a project file.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use labelgen::pipeline::config::Project;
+use labelgen::pipeline::config::{ModelChoice, Project};
 use labelgen::pipeline::manifest::{
     Manifest, StageRecord, changes, list_runs, metric, metric_deltas,
 };
+use labelgen::pipeline::metrics::{Method, Score, Selection};
 use labelgen::pipeline::{Events, runs_dir};
 
 /// Arguments of `labelgen run`.
@@ -72,10 +74,10 @@ fn read_project(path: &Path) -> anyhow::Result<Project> {
     Ok(Project::read(path)?)
 }
 
-fn score_cell(manifest: &Manifest, split: &str, method: &str) -> String {
+fn score_cell(manifest: &Manifest, split: &str, method: Method) -> String {
     match (
-        metric(manifest, split, method, "accuracy"),
-        metric(manifest, split, method, "macro_f1"),
+        metric(manifest, split, method, Score::Accuracy),
+        metric(manifest, split, method, Score::MacroF1),
     ) {
         (Some(accuracy), Some(f1)) => format!("{accuracy:.4} / {f1:.4}"),
         _ => "-".to_owned(),
@@ -86,7 +88,7 @@ fn score_cell(manifest: &Manifest, split: &str, method: &str) -> String {
 fn summary_table(manifest: &Manifest) -> String {
     let splits: Vec<&str> = ["dev", "test"]
         .into_iter()
-        .filter(|split| manifest.metrics.get(*split).is_some())
+        .filter(|split| manifest.metrics.contains_key(*split))
         .collect();
     if splits.is_empty() {
         return "no dev or test split with gold labels: nothing to score\n".to_owned();
@@ -100,15 +102,15 @@ fn summary_table(manifest: &Manifest) -> String {
     }
     out.push('\n');
     let mut rows = vec![
-        ("majority vote".to_owned(), "majority_vote"),
-        (format!("label model ({model})"), "label_model"),
+        ("majority vote".to_owned(), Method::MajorityVote),
+        (format!("label model ({model})"), Method::LabelModel),
     ];
     if manifest
         .options
         .get("end_model")
         .is_some_and(|end| !end.is_null())
     {
-        rows.push(("end model (classifier)".to_owned(), "end_model"));
+        rows.push(("end model (classifier)".to_owned(), Method::EndModel));
     }
     for (title, method) in rows {
         out.push_str(&format!("{title:<28}"));
@@ -156,72 +158,75 @@ fn find<'a>(manifests: &'a [Manifest], id: &str) -> anyhow::Result<&'a Manifest>
 pub fn runs(arguments: RunsArguments) -> anyhow::Result<()> {
     let project = read_project(&arguments.project)?;
     let manifests = list_runs(&runs_dir(&project));
-    match arguments.command {
-        None => {
-            if manifests.is_empty() {
-                super::outln!("no runs yet: `labelgen run` makes one")?;
-                return Ok(());
-            }
-            super::outln!(
-                "{:<23} {:<20} {:>8} {:>10} {:>10}  changes",
-                "run",
-                "started",
-                "seconds",
-                "LM test",
-                "end test"
-            )?;
-            for (index, manifest) in manifests.iter().enumerate() {
-                let what = match index {
-                    0 => "first run".to_owned(),
-                    _ => {
-                        let lines = changes(&manifests[index - 1], manifest);
-                        if lines.is_empty() {
-                            "nothing".to_owned()
-                        } else {
-                            lines.join("; ")
-                        }
-                    }
-                };
-                let cell = |method: &str| {
-                    metric(manifest, "test", method, "accuracy")
-                        .map_or("-".to_owned(), |value| format!("{value:.4}"))
-                };
-                super::outln!(
-                    "{:<23} {:<20} {:>8.2} {:>10} {:>10}  {what}",
-                    manifest.run_id,
-                    manifest.started,
-                    manifest.seconds,
-                    cell("label_model"),
-                    cell("end_model")
-                )?;
-            }
-        }
-        Some(RunsCommand::Diff { a, b }) => {
-            let (old, new) = (find(&manifests, &a)?, find(&manifests, &b)?);
-            super::outln!("{} -> {}", old.run_id, new.run_id)?;
-            let lines = changes(old, new);
-            if lines.is_empty() {
-                super::outln!("same data, LFs and settings")?;
-            }
-            for line in lines {
-                super::outln!("  {line}")?;
-            }
-            super::outln!("metrics:")?;
-            for (name, before, after) in metric_deltas(old, new) {
-                let show = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.4}"));
-                let delta = match (before, after) {
-                    (Some(x), Some(y)) => format!("{:+.4}", y - x),
-                    _ => String::new(),
-                };
-                super::outln!(
-                    "  {name:<32} {:>8} -> {:>8} {delta:>8}",
-                    show(before),
-                    show(after)
-                )?;
-            }
-        }
-    }
+    let text = match arguments.command {
+        None if manifests.is_empty() => "no runs yet: `labelgen run` makes one\n".to_owned(),
+        None => runs_table(&manifests),
+        Some(RunsCommand::Diff { a, b }) => runs_diff(find(&manifests, &a)?, find(&manifests, &b)?),
+    };
+    super::write_stdout(format_args!("{text}"))?;
     Ok(())
+}
+
+/// One line a run: id, start, seconds, test accuracies, and what changed since the one before.
+fn runs_table(manifests: &[Manifest]) -> String {
+    let mut text = format!(
+        "{:<23} {:<20} {:>8} {:>10} {:>10}  changes\n",
+        "run", "started", "seconds", "LM test", "end test"
+    );
+    for (index, manifest) in manifests.iter().enumerate() {
+        let what = match index {
+            0 => "first run".to_owned(),
+            _ => {
+                let lines = changes(&manifests[index - 1], manifest);
+                if lines.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    lines.join("; ")
+                }
+            }
+        };
+        let cell = |method: Method| {
+            metric(manifest, "test", method, Score::Accuracy)
+                .map_or("-".to_owned(), |value| format!("{value:.4}"))
+        };
+        let _ = writeln!(
+            text,
+            "{:<23} {:<20} {:>8.2} {:>10} {:>10}  {what}",
+            manifest.run_id,
+            manifest.started,
+            manifest.seconds,
+            cell(Method::LabelModel),
+            cell(Method::EndModel)
+        );
+    }
+    text
+}
+
+/// What differs between two runs, and the metric deltas.
+fn runs_diff(old: &Manifest, new: &Manifest) -> String {
+    let mut text = format!("{} -> {}\n", old.run_id, new.run_id);
+    let lines = changes(old, new);
+    if lines.is_empty() {
+        text.push_str("same data, LFs and settings\n");
+    }
+    for line in lines {
+        let _ = writeln!(text, "  {line}");
+    }
+    text.push_str("metrics:\n");
+    for (name, before, after) in metric_deltas(old, new) {
+        let show = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.4}"));
+        let delta = match (before, after) {
+            (Some(x), Some(y)) => format!("{:+.4}", y - x),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            text,
+            "  {name:<32} {:>8} -> {:>8} {delta:>8}",
+            show(before),
+            show(after)
+        );
+    }
+    text
 }
 
 pub fn compare(arguments: CompareArguments) -> anyhow::Result<()> {
@@ -231,55 +236,43 @@ pub fn compare(arguments: CompareArguments) -> anyhow::Result<()> {
         "`labelgen compare` ranks label models on dev gold labels: add [data.dev] to `{}`",
         project.file.display()
     );
-    project.settings.label_model.model = "auto".to_owned();
+    project.settings.label_model.model = ModelChoice::Auto;
     project.settings.end_model = None;
     let result = labelgen::pipeline::run(&project, &Printer)?;
-    let selection = result.dir.join("model_selection.json");
-    let text = std::fs::read_to_string(&selection)
-        .with_context(|| format!("reading `{}`", selection.display()))?;
-    let selection: serde_json::Value = serde_json::from_str(&text)?;
-    let mut candidates: Vec<&serde_json::Value> = selection["candidates"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
-    let rank = |candidate: &serde_json::Value| {
-        (
-            candidate["dev"]["accuracy"].as_f64().unwrap_or(0.0),
-            candidate["dev"]["macro_f1"].as_f64().unwrap_or(0.0),
-        )
-    };
-    candidates.sort_by(|x, y| {
-        rank(y)
-            .partial_cmp(&rank(x))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    super::outln!(
-        "{:<4} {:<12} {:>9} {:>9} {:>12} {:>12}",
-        "rank",
-        "model",
-        "dev acc",
-        "dev F1",
-        "covered acc",
-        "covered F1"
-    )?;
-    for (index, candidate) in candidates.iter().enumerate() {
-        let dev = &candidate["dev"];
-        super::outln!(
+    let path = result.dir.join("model_selection.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading `{}`", path.display()))?;
+    let selection: Selection =
+        serde_json::from_str(&text).with_context(|| format!("reading `{}`", path.display()))?;
+    let text = ranking(&selection, &result.manifest.run_id);
+    super::write_stdout(format_args!("{text}"))?;
+    Ok(())
+}
+
+/// The candidate models, best first, with their dev scores.
+fn ranking(selection: &Selection, run_id: &str) -> String {
+    let mut text = format!(
+        "{:<4} {:<12} {:>9} {:>9} {:>12} {:>12}\n",
+        "rank", "model", "dev acc", "dev F1", "covered acc", "covered F1"
+    );
+    for (index, candidate) in selection.ranked().iter().enumerate() {
+        let dev = &candidate.dev;
+        let _ = writeln!(
+            text,
             "{:<4} {:<12} {:>9.4} {:>9.4} {:>12.4} {:>12.4}",
             index + 1,
-            candidate["model"].as_str().unwrap_or("?"),
-            dev["accuracy"].as_f64().unwrap_or(0.0),
-            dev["macro_f1"].as_f64().unwrap_or(0.0),
-            dev["covered_accuracy"].as_f64().unwrap_or(0.0),
-            dev["covered_macro_f1"].as_f64().unwrap_or(0.0)
-        )?;
+            candidate.model,
+            dev.accuracy,
+            dev.macro_f1,
+            dev.covered_accuracy,
+            dev.covered_macro_f1
+        );
     }
-    super::outln!(
-        "(fitted on train, scored on dev with random tie-breaks; run {})",
-        result.manifest.run_id
-    )?;
-    Ok(())
+    let _ = writeln!(
+        text,
+        "(fitted on train, scored on dev with random tie-breaks; run {run_id})"
+    );
+    text
 }
 
 pub fn init(arguments: InitArguments) -> anyhow::Result<()> {

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use labelgen::io::gold::read_gold;
-use labelgen::metrics::{Scores, score};
-use labelgen::model::{TieBreak, hard_labels};
+use labelgen::labels::{RowScores, score_probabilities};
+use labelgen::metrics::Scores;
+use labelgen::model::TieBreak;
 
 /// Arguments of `labelgen score`.
 #[derive(Debug, Args)]
@@ -38,10 +39,12 @@ struct Report {
     covered_rows: Scores,
 }
 
-pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
-    let (model, matrix, file_gold) =
-        super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
-    let (model, _) = arguments.prior.apply(model)?;
+/// The gold labels: --gold, or the WRENCH split's own; one per row of `matrix`.
+fn gold_labels(
+    arguments: &ScoreArguments,
+    file_gold: Option<Vec<i64>>,
+    matrix: &labelgen::LabelMatrix,
+) -> anyhow::Result<Vec<i64>> {
     let (gold, source) = match (&arguments.gold, file_gold) {
         (Some(spec), _) => (read_gold(spec, matrix.classes())?, format!("`{spec}`")),
         (None, Some(gold)) => (gold, "the split's `label`s".to_owned()),
@@ -59,18 +62,24 @@ pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
             arguments.matrix.display()
         );
     }
+    Ok(gold)
+}
+
+pub fn run(arguments: ScoreArguments) -> anyhow::Result<()> {
+    let (model, matrix, file_gold) =
+        super::model_and_matrix(&arguments.model, &arguments.matrix, arguments.cardinality)?;
+    let (model, _) = arguments.prior.apply(model)?;
+    let gold = gold_labels(&arguments, file_gold, &matrix)?;
     let probabilities = model.predict_proba(&matrix);
-    let covered = matrix.covered();
-    let keys = matrix.row_keys().map(|(_, keys)| keys);
     let reports: Vec<Report> = [TieBreak::Abstain, TieBreak::Random]
         .into_iter()
         .map(|tie_break| {
-            let labels = hard_labels(&probabilities, keys, tie_break, arguments.seed);
-            let k = matrix.cardinality();
+            let RowScores { all, covered } =
+                score_probabilities(&probabilities, &matrix, &gold, tie_break, arguments.seed);
             Report {
                 tie_break,
-                all_rows: score(&labels, &gold, k, |_| true),
-                covered_rows: score(&labels, &gold, k, |row| covered[row]),
+                all_rows: all,
+                covered_rows: covered,
             }
         })
         .collect();

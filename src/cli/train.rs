@@ -1,15 +1,18 @@
 //! `labelgen train`: a noise-aware text classifier on probabilistic labels.
 
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
 use labelgen::endmodel::features::FeatureConfig;
-use labelgen::endmodel::{ClassWeights, TrainOptions, TrainingRows, Validation, train};
+use labelgen::endmodel::{
+    ClassWeights, Classifier, TrainOptions, TrainingRows, Validation, rows_kept, train,
+};
 use labelgen::io::gold::read_gold;
 use labelgen::io::labels_file::read_labels;
-use labelgen::io::source::read_columns;
+use labelgen::io::open::read_columns;
 use labelgen::io::table::Column;
 
 /// Arguments of `labelgen train`.
@@ -104,9 +107,7 @@ pub(crate) fn text_values(
             column.column_type()
         );
     }
-    Ok((0..column.len())
-        .map(|row| column.text(row).unwrap_or_default().to_owned())
-        .collect())
+    Ok(column.texts())
 }
 
 pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
@@ -114,67 +115,13 @@ pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
     let mut inputs = vec![arguments.labels.clone()];
     inputs.extend(arguments.valid.iter().cloned());
     super::check_outputs(std::slice::from_ref(&arguments.output), &inputs)?;
-    let table = read_labels(
-        &arguments.labels,
-        std::slice::from_ref(&arguments.text_column),
-    )?;
-    let texts = text_values(
-        &table.columns[0].1,
-        &arguments.text_column,
-        &arguments.labels,
-    )?;
-    let keep: Vec<bool> = match (&table.covered, arguments.include_uncovered) {
-        (Some(covered), false) => covered.clone(),
-        _ => vec![true; texts.len()],
-    };
-    let class_weights = match arguments.class_weight.as_deref() {
-        None => ClassWeights::None,
-        Some("balanced") => ClassWeights::Balanced,
-        Some(list) => ClassWeights::Given(
-            list.split(',')
-                .map(|weight| {
-                    weight
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|w| *w >= 0.0)
-                        .with_context(|| {
-                            format!("--class-weight: `{weight}` is not a non-negative number")
-                        })
-                })
-                .collect::<anyhow::Result<_>>()?,
-        ),
-    };
-    let options = TrainOptions {
-        features: FeatureConfig {
-            hash_bits: arguments.hash_bits,
-            word_ngrams: arguments.word_ngrams,
-            char_ngrams: arguments.char_ngrams.0,
-            sublinear_tf: !arguments.raw_tf,
-        },
-        l2: arguments.l2,
-        max_iterations: arguments.max_iterations,
-        class_weights,
-        ..TrainOptions::default()
-    };
-    let validation_data = match &arguments.valid {
-        Some(path) => {
-            let column = arguments
-                .valid_text_column
-                .clone()
-                .unwrap_or_else(|| arguments.text_column.clone());
-            let read = read_columns(path, std::slice::from_ref(&column))
-                .with_context(|| format!("reading --valid `{}`", path.display()))?;
-            let valid_texts = text_values(&read[0].1, &column, path)?;
-            let spec = format!("{}:{}", path.display(), arguments.valid_gold);
-            let gold = read_gold(&spec, &table.classes)?;
-            if gold.iter().all(|label| *label < 0) {
-                anyhow::bail!("--valid `{}` has no known gold label", path.display());
-            }
-            Some((valid_texts, gold))
-        }
-        None => None,
-    };
+    let (labels, text_column) = (&arguments.labels, &arguments.text_column);
+    let table = read_labels(labels, std::slice::from_ref(text_column))?;
+    let texts = text_values(&table.columns[0].1, text_column, labels)?;
+    let covered = table.covered.as_deref();
+    let keep = rows_kept(covered, arguments.include_uncovered, texts.len());
+    let options = train_options(&arguments)?;
+    let validation_data = read_validation(&arguments, &table.classes)?;
     let validation = validation_data.as_ref().map(|(texts, gold)| Validation {
         texts: texts.as_slice(),
         gold: gold.as_slice(),
@@ -191,16 +138,73 @@ pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
         .with_context(|| format!("hashing `{}`", arguments.labels.display()))?;
     model.training.labels_hash = Some(blake3::hash(&bytes).to_hex().to_string());
     model.write(&arguments.output)?;
-    let elapsed = started.elapsed().as_secs_f64();
+    let text = describe(
+        &model,
+        texts.len(),
+        started.elapsed().as_secs_f64(),
+        &arguments.output,
+    );
+    super::write_stdout(format_args!("{text}"))?;
+    Ok(())
+}
+
+/// The training options of the arguments.
+fn train_options(arguments: &TrainArguments) -> anyhow::Result<TrainOptions> {
+    let class_weights = match arguments.class_weight.as_deref() {
+        None => ClassWeights::None,
+        Some(text) => text
+            .parse()
+            .map_err(|error| anyhow::anyhow!("--class-weight: {error}"))?,
+    };
+    Ok(TrainOptions {
+        features: FeatureConfig {
+            hash_bits: arguments.hash_bits,
+            word_ngrams: arguments.word_ngrams,
+            char_ngrams: arguments.char_ngrams.0,
+            sublinear_tf: !arguments.raw_tf,
+        },
+        l2: arguments.l2,
+        max_iterations: arguments.max_iterations,
+        class_weights,
+        ..TrainOptions::default()
+    })
+}
+
+/// The texts and gold labels of `--valid`, if given.
+fn read_validation(
+    arguments: &TrainArguments,
+    classes: &[String],
+) -> anyhow::Result<Option<(Vec<String>, Vec<i64>)>> {
+    let Some(path) = &arguments.valid else {
+        return Ok(None);
+    };
+    let column = arguments
+        .valid_text_column
+        .clone()
+        .unwrap_or_else(|| arguments.text_column.clone());
+    let read = read_columns(path, std::slice::from_ref(&column))
+        .with_context(|| format!("reading --valid `{}`", path.display()))?;
+    let valid_texts = text_values(&read[0].1, &column, path)?;
+    let spec = format!("{}:{}", path.display(), arguments.valid_gold);
+    let gold = read_gold(&spec, classes)?;
+    if gold.iter().all(|label| *label < 0) {
+        anyhow::bail!("--valid `{}` has no known gold label", path.display());
+    }
+    Ok(Some((valid_texts, gold)))
+}
+
+/// What was trained: rows, the optimiser, the validation rounds, the speed.
+fn describe(model: &Classifier, rows: usize, elapsed: f64, output: &Path) -> String {
     let info = &model.training;
-    super::outln!(
-        "trained on {} rows ({} targets; {} uncovered rows left out), classes {}",
+    let mut text = format!(
+        "trained on {} rows ({} targets; {} uncovered rows left out), classes {}\n",
         info.rows,
         info.targets,
         info.excluded_uncovered,
         model.classes.join(", ")
-    )?;
-    super::outln!(
+    );
+    let _ = writeln!(
+        text,
         "L2 {:.3e}; {} L-BFGS iterations, {}; objective {:.6}",
         info.l2,
         info.report.iterations,
@@ -210,37 +214,34 @@ pub fn run(arguments: TrainArguments) -> anyhow::Result<()> {
             "stopped at the limit or early"
         },
         info.report.objective
-    )?;
+    );
     if !info.validation.is_empty() {
-        super::outln!("validation (model selection and early stopping):")?;
-        super::outln!(
+        text.push_str("validation (model selection and early stopping):\n");
+        let _ = writeln!(
+            text,
             "{:>12} {:>10} {:>9} {:>9}",
-            "L2",
-            "iterations",
-            "accuracy",
-            "macro-F1"
-        )?;
+            "L2", "iterations", "accuracy", "macro-F1"
+        );
         for candidate in &info.validation {
             let chosen = if candidate.l2 == info.l2 {
                 "  <- chosen"
             } else {
                 ""
             };
-            super::outln!(
+            let _ = writeln!(
+                text,
                 "{:>12.3e} {:>10} {:>9.4} {:>9.4}{chosen}",
-                candidate.l2,
-                candidate.iterations,
-                candidate.accuracy,
-                candidate.macro_f1
-            )?;
+                candidate.l2, candidate.iterations, candidate.accuracy, candidate.macro_f1
+            );
         }
     }
-    super::outln!(
+    let _ = writeln!(
+        text,
         "{} nonzero feature weights; {:.2} s ({:.0} rows/s); wrote {}",
         model.weights.len(),
         elapsed,
-        texts.len() as f64 / elapsed.max(1e-9),
-        arguments.output.display()
-    )?;
-    Ok(())
+        rows as f64 / elapsed.max(1e-9),
+        output.display()
+    );
+    text
 }

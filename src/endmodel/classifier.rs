@@ -202,11 +202,11 @@ pub fn train(
     max_iterations: u64,
     tolerance: f64,
     start: Option<Vec<f64>>,
-) -> Result<(Vec<f64>, TrainReport), String> {
+) -> Result<(Vec<f64>, TrainReport), Box<dyn std::error::Error + Send + Sync>> {
     let len = data.dimension * data.classes + data.classes;
     let total_weight: f64 = data.weights.iter().sum();
     if total_weight <= 0.0 {
-        return Err("the training rows have no weight".to_owned());
+        return Err("the training rows have no weight".into());
     }
     let objective = Objective {
         data,
@@ -217,14 +217,11 @@ pub fn train(
     let start = start.unwrap_or_else(|| vec![0.0; len]);
     let line_search = MoreThuenteLineSearch::new();
     let solver = LBFGS::new(line_search, 10)
-        .with_tolerance_grad(tolerance)
-        .map_err(|error| error.to_string())?
-        .with_tolerance_cost(1e-12)
-        .map_err(|error| error.to_string())?;
+        .with_tolerance_grad(tolerance)?
+        .with_tolerance_cost(1e-12)?;
     let result = Executor::new(objective, solver)
         .configure(|state| state.param(start.clone()).max_iters(max_iterations))
-        .run()
-        .map_err(|error| error.to_string())?;
+        .run()?;
     let state = result.state();
     let converged = matches!(
         state.get_termination_status(),

@@ -38,6 +38,42 @@ pub enum ClassWeights {
     Given(Vec<f64>),
 }
 
+/// A class weight that is not a non-negative number.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{0}` is not a non-negative number")]
+pub struct ClassWeightError(pub String);
+
+impl std::str::FromStr for ClassWeights {
+    type Err = ClassWeightError;
+
+    /// `balanced`, or one non-negative weight per class, comma-separated.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text == "balanced" {
+            return Ok(ClassWeights::Balanced);
+        }
+        text.split(',')
+            .map(|weight| {
+                weight
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|w| *w >= 0.0)
+                    .ok_or_else(|| ClassWeightError(weight.to_owned()))
+            })
+            .collect::<Result<_, _>>()
+            .map(ClassWeights::Given)
+    }
+}
+
+/// The rows to train on: the covered ones of a labels file that records them (`covered`),
+/// unless `include_uncovered`; else all `rows`.
+pub fn rows_kept(covered: Option<&[bool]>, include_uncovered: bool, rows: usize) -> Vec<bool> {
+    match (covered, include_uncovered) {
+        (Some(covered), false) => covered.to_vec(),
+        _ => vec![true; rows],
+    }
+}
+
 /// Training options.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainOptions {
@@ -66,6 +102,39 @@ impl Default for TrainOptions {
     }
 }
 
+/// A classifier's predictions, ready to write with [`Predictions::table`].
+#[derive(Clone, Debug)]
+pub struct Predictions {
+    /// Rows x classes.
+    pub probabilities: Array2<f64>,
+    /// Hard labels.
+    pub labels: Vec<i8>,
+    /// Every row is written.
+    pub keep: Vec<bool>,
+    /// What the predictions file records about them.
+    pub metadata: crate::io::labels_file::LabelsMetadata,
+}
+
+impl Predictions {
+    /// The table to write: the row keys (`keys`), the `source` columns carried over, then the
+    /// predictions.
+    pub fn table<'a>(
+        &'a self,
+        keys: Option<(&'a str, &'a crate::matrix::RowKeys)>,
+        source: &'a [(String, crate::table::Column)],
+    ) -> crate::io::labels_file::LabelTable<'a> {
+        crate::io::labels_file::LabelTable {
+            keys,
+            source,
+            probabilities: &self.probabilities,
+            labels: &self.labels,
+            covered: None,
+            keep: &self.keep,
+            metadata: &self.metadata,
+        }
+    }
+}
+
 /// Errors training or using a classifier.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -78,7 +147,7 @@ pub enum ClassifierError {
     Invalid(String),
     /// The optimiser failed.
     #[error("training failed: {0}")]
-    Optimiser(String),
+    Optimiser(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The model file could not be read.
     #[error("cannot read classifier `{path}`: {message}")]
     Read {
@@ -86,6 +155,9 @@ pub enum ClassifierError {
         path: std::path::PathBuf,
         /// What went wrong.
         message: String,
+        /// The error behind it, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The model file is of another format version.
     #[error(
@@ -361,12 +433,15 @@ fn select(
         let mut iterations = 0;
         let mut round_best: Option<RoundBest> = None;
         let mut stale = 0;
-        while iterations < options.max_iterations && stale < PATIENCE {
+        // At least one round, of no iteration when the limit is 0 (the model at its start, as
+        // without validation rows).
+        loop {
             let budget = ROUND.min(options.max_iterations - iterations);
             let (next, report) =
                 classifier::train(data, *l2, budget, options.tolerance, theta.take())
                     .map_err(ClassifierError::Optimiser)?;
-            iterations += report.iterations.max(1);
+            // A round that stops at once still counts one, so the loop ends.
+            iterations += report.iterations.max(budget.min(1));
             let scores = evaluate(&next);
             let key = (scores.accuracy, scores.macro_f1);
             let better = round_best
@@ -380,7 +455,7 @@ fn select(
                 stale += 1;
             }
             theta = Some(next);
-            if converged {
+            if converged || iterations >= options.max_iterations || stale >= PATIENCE {
                 break;
             }
         }
@@ -424,6 +499,42 @@ impl Classifier {
         theta
     }
 
+    /// Predictions of `texts`: probabilities, hard labels (random tie-breaks seeded by `seed`
+    /// and the row `keys`, if any) and the metadata of the predictions file, which names the
+    /// data by `data_hash`.
+    pub fn predict<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        keys: Option<&crate::matrix::RowKeys>,
+        seed: u64,
+        data_hash: String,
+    ) -> Predictions {
+        use crate::hard_labels::TieBreak;
+        use crate::io::labels_file::{LABELS_FORMAT_VERSION, LabelsMetadata};
+        let probabilities = self.predict_proba(texts);
+        let labels = crate::hard_labels::hard_labels(&probabilities, keys, TieBreak::Random, seed);
+        let metadata = LabelsMetadata {
+            kind: "predictions".to_owned(),
+            format_version: LABELS_FORMAT_VERSION,
+            labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+            classes: self.classes.clone(),
+            model_kind: "classifier".to_owned(),
+            model_training_fingerprint: self.training.labels_hash.clone().unwrap_or_default(),
+            matrix_fingerprint: data_hash,
+            tie_break: TieBreak::Random,
+            seed,
+            filter_uncovered: false,
+            class_balance: None,
+            class_balance_source: None,
+        };
+        Predictions {
+            keep: vec![true; labels.len()],
+            probabilities,
+            labels,
+            metadata,
+        }
+    }
+
     /// Class probabilities of `texts`, rows x classes; rows in parallel, in order.
     pub fn predict_proba<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Array2<f64> {
         let k = self.classes.len();
@@ -456,10 +567,18 @@ pub fn read_classifier(path: &Path) -> Result<Classifier, ClassifierError> {
     let read_error = |message: String| ClassifierError::Read {
         path: path.to_owned(),
         message,
+        source: None,
     };
-    let text = std::fs::read_to_string(path).map_err(|error| read_error(error.to_string()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|error| read_error(format!("not JSON: {error}")))?;
+    let caused =
+        |message: String, source: Box<dyn std::error::Error + Send + Sync>| ClassifierError::Read {
+            path: path.to_owned(),
+            message,
+            source: Some(source),
+        };
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| caused(error.to_string(), Box::new(error)))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|error| caused(format!("not JSON: {error}"), Box::new(error)))?;
     if value.get("kind").and_then(|kind| kind.as_str()) != Some("classifier") {
         return Err(read_error(
             "not a labelgen classifier (no `\"kind\": \"classifier\"`); `labelgen train` writes them".to_owned(),
@@ -475,7 +594,7 @@ pub fn read_classifier(path: &Path) -> Result<Classifier, ClassifierError> {
             found: version as u32,
         });
     }
-    serde_json::from_value(value).map_err(|error| read_error(error.to_string()))
+    serde_json::from_value(value).map_err(|error| caused(error.to_string(), Box::new(error)))
 }
 
 #[cfg(test)]

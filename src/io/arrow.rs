@@ -18,7 +18,7 @@ use polars_arrow::array::{
 use polars_arrow::datatypes::ArrowDataType;
 
 use super::source::{BatchSource, SourceBatch, TableError};
-use super::table::{Batch, Column, ColumnBuilder, ColumnRequest, ColumnType, Values};
+use crate::table::{Batch, Column, ColumnBuilder, ColumnRequest, ColumnType, Values};
 
 /// Record batches, each a struct array of the table's columns, or the error that ended them.
 pub type RecordBatches = Box<dyn Iterator<Item = Result<Box<dyn Array>, String>> + Send>;
@@ -360,7 +360,7 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/datasets/youtube/raw/Youtube01-Psy.csv"
         );
-        let columns = crate::io::source::read_columns(
+        let columns = crate::io::open::read_columns(
             std::path::Path::new(path),
             &["COMMENT_ID".into(), "CONTENT".into()],
         )

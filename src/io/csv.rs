@@ -15,7 +15,7 @@ use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use rayon::prelude::*;
 
 use super::source::{BATCH_BYTES, BatchSource, OpenContext, SourceBatch, TableError, push_parsed};
-use super::table::{Batch, ColumnBuilder, ColumnType};
+use crate::table::{Batch, ColumnBuilder, ColumnType};
 
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
@@ -680,8 +680,9 @@ mod tests {
     /// header name) grow them; a lone CR sends the piece through csv-core, not the fast path.
     #[test]
     fn long_records_grow_the_buffers() {
-        use crate::io::source::{TableFormat, open_table};
-        use crate::io::table::{ColumnRequest, ColumnType};
+        use crate::io::open::open_table;
+        use crate::io::source::TableFormat;
+        use crate::table::{ColumnRequest, ColumnType};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wide.csv");
         let long_name = "n".repeat(3000);

@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::source::{TableError, read_columns};
-use super::table::Values;
+use super::open::read_columns;
+use super::source::TableError;
+use crate::table::Values;
 
 /// Errors reading gold labels.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::source::{
     BATCH_BYTES, BatchSource, HashingReader, OpenContext, SourceBatch, TableError,
 };
-use super::table::{Batch, ColumnBuilder, ColumnType};
+use crate::table::{Batch, ColumnBuilder, ColumnType};
 
 /// The type a JSON value gives a column that keeps its own type.
 pub(crate) fn json_type(value: &Value) -> Option<ColumnType> {

@@ -15,9 +15,9 @@ use serde::Serialize;
 
 use super::atomic::{AtomicFile, OutputError};
 use super::matrix_file::sidecar_path;
-use super::table::{Column, Values};
+use crate::hard_labels::TieBreak;
 use crate::matrix::{MAX_CLASSES, RowKeys};
-use crate::model::TieBreak;
+use crate::table::{Column, Values};
 
 /// Version of the label table format.
 pub const LABELS_FORMAT_VERSION: u32 = 1;
@@ -52,32 +52,6 @@ pub struct LabelsMetadata {
     /// labelling time (`uniform`, `given`, the gold labels it was counted from).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_balance_source: Option<String>,
-}
-
-impl LabelsMetadata {
-    /// The metadata of labels that `model` gave `matrix`.
-    pub fn of_labels(
-        model: &crate::model::FittedModel,
-        matrix: &crate::LabelMatrix,
-        tie_break: TieBreak,
-        seed: u64,
-        filter_uncovered: bool,
-    ) -> LabelsMetadata {
-        LabelsMetadata {
-            kind: "labels".to_owned(),
-            format_version: LABELS_FORMAT_VERSION,
-            labelgen_version: env!("CARGO_PKG_VERSION").to_owned(),
-            classes: model.classes.clone(),
-            model_kind: format!("{:?}", model.kind()).to_lowercase(),
-            model_training_fingerprint: model.training_fingerprint.clone(),
-            matrix_fingerprint: matrix.fingerprint(),
-            tie_break,
-            seed,
-            filter_uncovered,
-            class_balance: Some(model.class_balance.clone()),
-            class_balance_source: Some("model".to_owned()),
-        }
-    }
 }
 
 /// The content of a label table.
@@ -357,7 +331,7 @@ pub fn read_labels(path: &Path, columns: &[String]) -> Result<ReadLabels, ReadLa
         path: path.to_owned(),
         message,
     };
-    let names = super::source::column_names(path)?;
+    let names = super::open::column_names(path)?;
     let label_at = names
         .iter()
         .position(|name| name == "label")
@@ -387,7 +361,7 @@ pub fn read_labels(path: &Path, columns: &[String]) -> Result<ReadLabels, ReadLa
         requested.push("covered".to_owned());
     }
     requested.extend(columns.iter().cloned());
-    let mut read = super::source::read_columns(path, &requested)?.into_iter();
+    let mut read = super::open::read_columns(path, &requested)?.into_iter();
     let k = classes.len();
     let probability_columns: Vec<Column> = read.by_ref().take(k).map(|(_, c)| c).collect();
     let rows = probability_columns[0].len();

@@ -8,8 +8,10 @@ mod json;
 pub mod labels_file;
 pub mod matrix_file;
 pub mod matrix_read;
+pub mod open;
 pub mod paired;
 mod parquet;
 pub mod source;
-pub mod table;
+/// The in-memory columns (moved to [`crate::table`], below `io`; here for old paths).
+pub use crate::table;
 pub mod wrench;

@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::source::{TableError, read_columns};
-use super::table::Column;
+use super::open::read_columns;
+use super::source::TableError;
 use crate::matrix::{LabelMatrix, RowKeys};
+use crate::table::Column;
 
 /// Errors pairing a table's rows with a matrix's.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader};
 
 use super::source::{BatchSource, OpenContext, SourceBatch, TableError};
-use super::table::{Batch, ColumnBuilder, ColumnType};
+use crate::table::{Batch, ColumnBuilder, ColumnType};
 
 type Metadata = polars::io::parquet::metadata::FileMetadataRef;
 
@@ -95,7 +95,14 @@ impl ParquetSource {
             path: self.path.clone(),
             source,
         })?;
-        let names = self.columns.iter().map(|(name, _)| name.clone()).collect();
+        // Each column once: a request may name a column twice (the row key is also an LF's
+        // input, `--keep-columns text,text`), and polars refuses a projection that does.
+        let mut names: Vec<String> = Vec::with_capacity(self.columns.len());
+        for (name, _) in &self.columns {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
         let mut reader = ParquetReader::new(file)
             .with_columns(Some(names))
             .with_slice(Some((start, len)));

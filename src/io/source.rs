@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::table::{Batch, ColumnRequest, ColumnType};
+use crate::table::{Batch, ColumnRequest, ColumnType};
 
 /// Errors reading an input table.
 #[derive(Debug, thiserror::Error)]
@@ -182,94 +182,6 @@ pub trait BatchSource: Send {
     fn content_hash(&mut self) -> Result<blake3::Hash, TableError>;
 }
 
-/// Open `path` and check that it has every requested column with a usable type.
-///
-/// `needed_by` names, per requested column, who needs it (for error messages). Batches hold at
-/// most `batch_rows` rows.
-pub fn open_table(
-    path: &Path,
-    format: TableFormat,
-    requests: &[ColumnRequest],
-    needed_by: &dyn Fn(&str) -> String,
-    batch_rows: usize,
-) -> Result<Box<dyn BatchSource>, TableError> {
-    let batch_rows = batch_rows.max(8);
-    let context = OpenContext {
-        path,
-        requests,
-        needed_by,
-        batch_rows,
-    };
-    match format {
-        TableFormat::Csv { delimiter } => {
-            Ok(Box::new(super::csv::CsvSource::open(&context, delimiter)?))
-        }
-        TableFormat::Parquet => Ok(Box::new(super::parquet::ParquetSource::open(&context)?)),
-        TableFormat::Ndjson => Ok(Box::new(super::json::NdjsonSource::open(&context)?)),
-        TableFormat::Wrench => Ok(Box::new(super::wrench::WrenchSource::open(&context)?)),
-    }
-}
-
-/// Read the whole of columns `names` of the table at `path`, each in its own type (text for
-/// CSV). For carrying source columns into outputs; the file's rows must fit in memory.
-pub fn read_columns(
-    path: &Path,
-    names: &[String],
-) -> Result<Vec<(String, super::table::Column)>, TableError> {
-    let format = TableFormat::from_path(path)?;
-    let requests: Vec<ColumnRequest> = names
-        .iter()
-        .map(|name| ColumnRequest {
-            name: name.clone(),
-            column_type: None,
-        })
-        .collect();
-    let mut source = open_table(path, format, &requests, &|_| String::new(), 1 << 16)?;
-    let mut builders: Vec<Option<super::table::ColumnBuilder>> =
-        names.iter().map(|_| None).collect();
-    while let Some(read) = source.next_batch()? {
-        for part in read.parts {
-            for (builder, column) in builders.iter_mut().zip(part.columns) {
-                match builder {
-                    Some(builder) => builder.append(column.into()),
-                    None => *builder = Some(column.into()),
-                }
-            }
-        }
-    }
-    Ok(names
-        .iter()
-        .zip(builders)
-        .map(|(name, builder)| {
-            let column = builder
-                .map(super::table::ColumnBuilder::finish)
-                .unwrap_or_else(|| super::table::ColumnBuilder::new(ColumnType::Text, 0).finish());
-            (name.clone(), column)
-        })
-        .collect())
-}
-
-/// The column names of the table at `path`, in file order (for a WRENCH split: `id`, `label`
-/// and the keys of the first row's `data`).
-pub fn column_names(path: &Path) -> Result<Vec<String>, TableError> {
-    let format = TableFormat::from_path(path)?;
-    // Every reader answers a request for a column the table lacks with the columns it has.
-    let probe = [ColumnRequest {
-        name: "\u{0}labelgen: list the columns".to_owned(),
-        column_type: None,
-    }];
-    let mut source = match open_table(path, format, &probe, &|_| String::new(), 1) {
-        Err(TableError::MissingColumn { available, .. }) => return Ok(available),
-        Err(error) => return Err(error),
-        Ok(source) => source,
-    };
-    match source.next_batch() {
-        Err(TableError::MissingColumn { available, .. }) => Ok(available),
-        Err(error) => Err(error),
-        Ok(_) => Ok(Vec::new()),
-    }
-}
-
 /// What every source needs to open.
 pub(crate) struct OpenContext<'a> {
     pub path: &'a Path,
@@ -373,7 +285,7 @@ impl<R: std::io::Read> std::io::Read for HashingReader<R> {
 
 /// Parse CSV or JSON text as a value of `column_type` and append it; `Err` says why not.
 pub(crate) fn push_parsed(
-    builder: &mut super::table::ColumnBuilder,
+    builder: &mut crate::table::ColumnBuilder,
     column_type: ColumnType,
     text: &str,
 ) -> Result<(), String> {
@@ -432,22 +344,9 @@ pub(crate) fn all_texts(source: &mut dyn BatchSource, column: usize) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::open::open_table;
 
-    #[test]
-    fn column_names_of_every_format() {
-        let folder = tempfile::tempdir().unwrap();
-        let csv = folder.path().join("t.csv");
-        std::fs::write(&csv, "id,text,score\n1,a,2\n").unwrap();
-        assert_eq!(column_names(&csv).unwrap(), ["id", "text", "score"]);
-        let ndjson = folder.path().join("t.ndjson");
-        std::fs::write(&ndjson, "{\"b\": 1, \"a\": \"x\"}\n").unwrap();
-        let mut names = column_names(&ndjson).unwrap();
-        names.sort();
-        assert_eq!(names, ["a", "b"]);
-        let wrench = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/youtube/test.json");
-        assert_eq!(column_names(&wrench).unwrap(), ["id", "label", "text"]);
-    }
-    use crate::io::table::ColumnBuilder;
+    use crate::table::ColumnBuilder;
 
     #[test]
     fn formats_follow_extensions() {
@@ -496,7 +395,7 @@ mod tests {
         }
         assert_eq!(
             flags.finish().values(),
-            &crate::io::table::Values::Bool(vec![1, 0, 1])
+            &crate::table::Values::Bool(vec![1, 0, 1])
         );
         let mut texts = ColumnBuilder::new(ColumnType::Text, 1);
         push_parsed(&mut texts, ColumnType::Text, "").unwrap();
@@ -559,7 +458,7 @@ mod tests {
                 next_row += part.n_rows as u64;
                 let column = &part.columns[0];
                 texts.extend((0..column.len()).map(|row| column.text(row).unwrap().to_owned()));
-                if let crate::io::table::Values::Int(values) = part.columns[1].values() {
+                if let crate::table::Values::Int(values) = part.columns[1].values() {
                     numbers.extend_from_slice(values);
                 }
             }
@@ -734,7 +633,7 @@ mod tests {
         );
         assert_eq!(
             batch.columns[1].values(),
-            &crate::io::table::Values::Int(vec![1, -1])
+            &crate::table::Values::Int(vec![1, -1])
         );
         assert_eq!(batch.columns[2].text(1), Some("a"));
         let missing = [ColumnRequest {

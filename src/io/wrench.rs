@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::json::{json_type, push_json};
 use super::source::{BatchSource, OpenContext, SourceBatch, TableError};
-use super::table::{Batch, ColumnBuilder, ColumnType};
+use crate::table::{Batch, ColumnBuilder, ColumnType};
 
 /// One row of a WRENCH split.
 #[derive(Clone, Debug, Deserialize)]

@@ -33,11 +33,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
+pub(crate) use super::definition::{Condition, Definition, Leaf, Source, Test};
 use super::matcher::TextRule;
 use super::preprocess::Step;
 use super::simple::{Comparison, LengthUnit, ValueList};
 use super::{BoundEvaluator, LfError, LfInfo, LfOrigin};
-use crate::io::table::ColumnType;
+use crate::table::ColumnType;
 
 /// How keywords must occur.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,62 +215,6 @@ struct RawFile {
     lf: Vec<toml::Spanned<Table>>,
     #[serde(default)]
     generate: Vec<toml::Spanned<Table>>,
-}
-
-/// What one condition reads: a column, through preprocessing steps (none for the raw column).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct Source {
-    pub column: String,
-    pub steps: Vec<Step>,
-}
-
-/// The test a leaf condition makes on its source's value.
-#[derive(Debug)]
-pub(crate) enum Test {
-    /// Keywords, a token lookup or a regex: fused with the other text tests of its source.
-    Text(TextRule),
-    Threshold(Comparison, f64),
-    Length(LengthUnit, Comparison, f64),
-    LookupValue(ValueList),
-}
-
-/// A checked leaf condition.
-#[derive(Debug)]
-pub(crate) struct Leaf {
-    pub source: Source,
-    pub test: Test,
-    /// Equal keys mean equal conditions: the compiler evaluates them once per row.
-    pub key: String,
-}
-
-/// A checked condition.
-#[derive(Debug)]
-pub(crate) enum Condition {
-    Leaf(Leaf),
-    All(Vec<Condition>),
-    Any(Vec<Condition>),
-    Not(Box<Condition>),
-}
-
-impl Condition {
-    /// Every leaf, depth first.
-    fn leaves<'a>(&'a self, out: &mut Vec<&'a Leaf>) {
-        match self {
-            Condition::Leaf(leaf) => out.push(leaf),
-            Condition::All(children) | Condition::Any(children) => {
-                children.iter().for_each(|child| child.leaves(out))
-            }
-            Condition::Not(child) => child.leaves(out),
-        }
-    }
-}
-
-/// A checked declarative LF.
-#[derive(Debug)]
-pub(crate) struct Definition {
-    pub info: LfInfo,
-    pub class: i8,
-    pub condition: Condition,
 }
 
 /// A parsed and checked LF file.

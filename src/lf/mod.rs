@@ -9,6 +9,7 @@
 //! ([`matcher`]) that reads each value once for all of them.
 
 pub mod declarative;
+pub(crate) mod definition;
 mod generate;
 mod html_entities;
 pub(crate) mod matcher;
@@ -20,45 +21,9 @@ pub(crate) mod simple;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use crate::table::{Column, ColumnRequest, ColumnType};
 
-use crate::io::table::{Column, ColumnRequest, ColumnType};
-
-/// Where an LF comes from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum LfOrigin {
-    /// A declarative TOML file.
-    Declarative {
-        /// The file, as given.
-        file: PathBuf,
-        /// Its kind (`keyword`, `regex`, ...).
-        kind: String,
-    },
-    /// A Rust plugin.
-    Plugin {
-        /// The shared library, as given.
-        library: PathBuf,
-        /// The plugin's own name.
-        plugin: String,
-        /// The plugin's version.
-        version: String,
-    },
-}
-
-/// What the engine knows of one LF.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LfInfo {
-    /// The LF's name, which is also its label-matrix column.
-    pub name: String,
-    /// Where it comes from.
-    pub origin: LfOrigin,
-    /// The columns it reads, as it names them, with their types.
-    pub columns: Vec<(String, ColumnType)>,
-    /// BLAKE3 (hex) of what defines it: its TOML definition and list files, or the plugin
-    /// library's bytes and the LF name.
-    pub fingerprint: String,
-}
+pub use crate::provenance::{LfInfo, LfOrigin};
 
 /// Errors loading labeling functions.
 #[derive(Debug, thiserror::Error)]

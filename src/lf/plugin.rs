@@ -15,8 +15,8 @@ use labelgen_sdk::abi::{
 };
 
 use super::{BoundEvaluator, Chunk, EvalError, Evaluator, LfError, LfInfo, LfOrigin, VoteSink};
-use crate::io::table::{ColumnType, Values};
 use crate::matrix::MAX_CLASSES;
+use crate::table::{ColumnType, Values};
 
 /// A loaded plugin library and what it declared.
 pub struct LoadedPlugin {

@@ -17,12 +17,12 @@ use std::collections::HashMap;
 
 use regex::{Regex, RegexBuilder};
 
-use super::declarative::{Condition, Definition, Leaf, Source, Test};
+use super::definition::{Condition, Definition, Leaf, Source, Test};
 use super::matcher::{FusedMatcher, Scratch, TextRule};
 use super::preprocess::Preprocessor;
 use super::simple::{Comparison, LengthUnit, ValueList, length_holds};
 use super::{Chunk, EvalError, Evaluator, VoteSink};
-use crate::io::table::{Column, ColumnType};
+use crate::table::{Column, ColumnType};
 
 /// A source of text: an input column, raw or through a preprocessor.
 struct View {
@@ -557,8 +557,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::io::table::ColumnBuilder;
     use crate::lf::declarative::LfFile;
+    use crate::table::ColumnBuilder;
 
     fn program(lfs: &str) -> Program {
         let text = format!(

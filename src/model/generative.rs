@@ -1196,16 +1196,16 @@ fn optimise(
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(tolerance)
         .and_then(|solver| solver.with_tolerance_cost(1e-14))
-        .map_err(|error| FitError::Optimiser(error.to_string()))?;
+        .map_err(|error| FitError::Optimiser(error.into()))?;
     let result = Executor::new(objective, solver)
         .configure(|state| state.param(theta).max_iters(options.max_iterations))
         .run()
-        .map_err(|error| FitError::Optimiser(error.to_string()))?;
+        .map_err(|error| FitError::Optimiser(error.into()))?;
     let state = result.state();
     let theta = state
         .get_best_param()
         .cloned()
-        .ok_or_else(|| FitError::Optimiser("no solution".to_owned()))?;
+        .ok_or_else(|| FitError::Optimiser("no solution".into()))?;
     let converged = matches!(
         state.get_termination_status(),
         TerminationStatus::Terminated(

@@ -257,7 +257,7 @@ fn unique(name: &str, names: &[String]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LabelMatrix;
+    use crate::matrix::LabelMatrix;
     use crate::model::{ClassBalance, FitOptions, fit};
     use crate::stats::PatternCounts;
 

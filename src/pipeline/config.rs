@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::ModelKind;
+
 /// Errors reading the project file.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -103,13 +105,13 @@ pub struct LfsSection {
 }
 
 /// `[label_model]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelModelSection {
     /// `generative`, `majority`, `dawid-skene`, `snorkel`, `hyper`, or `auto` (the best on dev
     /// gold).
-    #[serde(default = "default_model")]
-    pub model: String,
+    #[serde(default)]
+    pub model: ModelChoice,
     /// L2 strength.
     pub l2: Option<f64>,
     /// Iteration limit.
@@ -124,20 +126,78 @@ pub struct LabelModelSection {
     pub label_class_balance: Option<String>,
 }
 
-fn default_model() -> String {
-    "generative".to_owned()
+/// The project file's label model: one kind, or `auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ModelChoice {
+    /// The best of majority vote, generative, Dawid-Skene and Snorkel on dev gold labels.
+    Auto,
+    /// One kind of model.
+    Kind(ModelKind),
 }
 
-impl Default for LabelModelSection {
+impl Default for ModelChoice {
     fn default() -> Self {
-        LabelModelSection {
-            model: default_model(),
-            l2: None,
-            max_iterations: None,
-            tolerance: None,
-            class_balance: None,
-            label_class_balance: None,
-        }
+        ModelChoice::Kind(ModelKind::Generative)
+    }
+}
+
+/// The names of [`ModelChoice`], as the project file writes them.
+const MODEL_NAMES: [(&str, ModelChoice); 6] = [
+    ("auto", ModelChoice::Auto),
+    ("generative", ModelChoice::Kind(ModelKind::Generative)),
+    ("majority", ModelChoice::Kind(ModelKind::Majority)),
+    ("dawid-skene", ModelChoice::Kind(ModelKind::DawidSkene)),
+    ("snorkel", ModelChoice::Kind(ModelKind::Snorkel)),
+    ("hyper", ModelChoice::Kind(ModelKind::Hyper)),
+];
+
+impl ModelChoice {
+    /// Its name in the project file.
+    pub fn name(self) -> &'static str {
+        MODEL_NAMES
+            .iter()
+            .find(|(_, choice)| *choice == self)
+            .map_or("generative", |(name, _)| name)
+    }
+}
+
+impl std::fmt::Display for ModelChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A label model name the project file does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "[label_model] model = \"{0}\": expected one of auto, generative, majority, dawid-skene, snorkel, hyper"
+)]
+pub struct UnknownModel(pub String);
+
+impl std::str::FromStr for ModelChoice {
+    type Err = UnknownModel;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        MODEL_NAMES
+            .iter()
+            .find(|(name, _)| *name == text)
+            .map(|(_, choice)| *choice)
+            .ok_or_else(|| UnknownModel(text.to_owned()))
+    }
+}
+
+impl TryFrom<String> for ModelChoice {
+    type Error = UnknownModel;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<ModelChoice> for String {
+    fn from(choice: ModelChoice) -> Self {
+        choice.name().to_owned()
     }
 }
 
@@ -168,6 +228,30 @@ pub struct EndModelSection {
     pub include_uncovered: bool,
     /// `balanced`, or one weight per class.
     pub class_weight: Option<ClassWeightSetting>,
+}
+
+impl EndModelSection {
+    /// The end model's training options these settings give.
+    pub fn train_options(&self) -> crate::endmodel::TrainOptions {
+        use crate::endmodel::{ClassWeights, TrainOptions, features::FeatureConfig};
+        TrainOptions {
+            features: FeatureConfig {
+                hash_bits: self.hash_bits,
+                word_ngrams: self.word_ngrams,
+                char_ngrams: self.char_ngrams.lengths(),
+                sublinear_tf: true,
+            },
+            l2: self.l2,
+            max_iterations: self.max_iterations,
+            class_weights: match &self.class_weight {
+                None => ClassWeights::None,
+                // The only name, checked when the project is read.
+                Some(ClassWeightSetting::Named(_)) => ClassWeights::Balanced,
+                Some(ClassWeightSetting::Weights(weights)) => ClassWeights::Given(weights.clone()),
+            },
+            ..TrainOptions::default()
+        }
+    }
 }
 
 /// Character n-grams as written in the project file.
@@ -270,22 +354,7 @@ impl Project {
         };
         let settings: ProjectFile =
             toml::from_str(text).map_err(|error| invalid(error.to_string().trim().to_owned()))?;
-        let models = [
-            "auto",
-            "generative",
-            "majority",
-            "dawid-skene",
-            "snorkel",
-            "hyper",
-        ];
-        if !models.contains(&settings.label_model.model.as_str()) {
-            return Err(invalid(format!(
-                "[label_model] model = \"{}\": expected one of {}",
-                settings.label_model.model,
-                models.join(", ")
-            )));
-        }
-        if settings.label_model.model == "auto" && settings.data.dev.is_none() {
+        if settings.label_model.model == ModelChoice::Auto && settings.data.dev.is_none() {
             return Err(invalid(
                 "[label_model] model = \"auto\" picks the best model on dev gold labels: add [data.dev]".to_owned(),
             ));
@@ -308,7 +377,7 @@ impl Project {
                     "[label_model] label_class_balance = \"{balance}\": only a fit estimates or tests a balance; use class_balance = \"{balance}\", or give uniform, dev or numbers"
                 )));
             }
-            if settings.label_model.model == "majority" {
+            if settings.label_model.model == ModelChoice::Kind(ModelKind::Majority) {
                 return Err(invalid(
                     "[label_model] label_class_balance: majority vote has no class prior to replace; remove the key or pick another model".to_owned(),
                 ));
@@ -373,7 +442,10 @@ mod tests {
     fn defaults_fill_in() {
         let project = read(MINIMAL).unwrap();
         assert_eq!(project.settings.project.seed, 123);
-        assert_eq!(project.settings.label_model.model, "generative");
+        assert_eq!(
+            project.settings.label_model.model,
+            ModelChoice::Kind(ModelKind::Generative)
+        );
         assert_eq!(project.settings.data.text_column, "text");
         assert!(project.settings.end_model.is_none());
     }

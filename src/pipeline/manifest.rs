@@ -4,6 +4,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::metrics::{Method, Metrics, Score};
+
 /// Version of the manifest format.
 pub const MANIFEST_FORMAT_VERSION: u32 = 1;
 
@@ -36,10 +38,55 @@ pub struct StageRecord {
     pub name: String,
     /// Wall seconds.
     pub seconds: f64,
-    /// `hit`, `miss`, `partial` or `-` (not cached).
-    pub cache: String,
+    /// How its cache fared.
+    pub cache: CacheOutcome,
     /// More about it.
     pub detail: String,
+}
+
+/// How a stage's cache fared (`hit`, `miss`, `partial` or `-` in the manifest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CacheOutcome {
+    /// Every output came from the cache.
+    #[serde(rename = "hit")]
+    Hit,
+    /// Every output was made.
+    #[serde(rename = "miss")]
+    Miss,
+    /// Some outputs came from the cache, some were made.
+    #[serde(rename = "partial")]
+    Partial,
+    /// The stage is not cached.
+    #[serde(rename = "-")]
+    NotCached,
+}
+
+impl CacheOutcome {
+    /// [`CacheOutcome::Hit`] if `hit`, else [`CacheOutcome::Miss`].
+    pub fn of_hit(hit: bool) -> Self {
+        if hit {
+            CacheOutcome::Hit
+        } else {
+            CacheOutcome::Miss
+        }
+    }
+
+    /// Its name in the manifest.
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+            CacheOutcome::Partial => "partial",
+            CacheOutcome::NotCached => "-",
+        }
+    }
+}
+
+impl std::fmt::Display for CacheOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so that widths and alignment apply.
+        f.pad(self.name())
+    }
 }
 
 /// An output of the run.
@@ -85,7 +132,7 @@ pub struct Manifest {
     /// True when a damaged cache entry was found and rebuilt.
     pub damaged_cache_entries_rebuilt: bool,
     /// Scores per gold split (`dev`, `test`): label model, majority vote, end model.
-    pub metrics: serde_json::Value,
+    pub metrics: Metrics,
     /// Output files and hashes.
     pub outputs: Vec<OutputRecord>,
 }
@@ -107,14 +154,9 @@ pub fn list_runs(runs: &Path) -> Vec<Manifest> {
     manifests
 }
 
-/// A score from the metrics: `split.method.field` (for example `test.end_model.accuracy`).
-pub fn metric(manifest: &Manifest, split: &str, method: &str, field: &str) -> Option<f64> {
-    manifest
-        .metrics
-        .get(split)?
-        .get(method)?
-        .get(field)?
-        .as_f64()
+/// A score from the metrics of `split` (for example `test`, end model, accuracy).
+pub fn metric(manifest: &Manifest, split: &str, method: Method, score: Score) -> Option<f64> {
+    Some(manifest.metrics.get(split)?.method(method)?.get(score))
 }
 
 /// What differs between two runs, as lines of text.
@@ -199,20 +241,16 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, Strin
     }
 }
 
-/// Metric deltas between two runs: `(split.method.field, old, new)` for every score either has.
+/// Metric deltas between two runs: `(split.method.score, old, new)` for every score either has.
 pub fn metric_deltas(old: &Manifest, new: &Manifest) -> Vec<(String, Option<f64>, Option<f64>)> {
     let mut names = Vec::new();
     for manifest in [old, new] {
-        if let Some(splits) = manifest.metrics.as_object() {
-            for (split, methods) in splits {
-                for (method, fields) in methods.as_object().into_iter().flatten() {
-                    for field in ["accuracy", "macro_f1"] {
-                        if fields.get(field).is_some() {
-                            let name = format!("{split}.{method}.{field}");
-                            if !names.contains(&name) {
-                                names.push(name);
-                            }
-                        }
+        for (split, metrics) in &manifest.metrics {
+            for (method, _) in metrics.methods() {
+                for score in [Score::Accuracy, Score::MacroF1] {
+                    let entry = (split.clone(), method, score);
+                    if !names.contains(&entry) {
+                        names.push(entry);
                     }
                 }
             }
@@ -220,11 +258,11 @@ pub fn metric_deltas(old: &Manifest, new: &Manifest) -> Vec<(String, Option<f64>
     }
     names
         .into_iter()
-        .map(|name| {
-            let parts: Vec<&str> = name.split('.').collect();
+        .map(|(split, method, score)| {
+            let name = format!("{split}.{}.{}", method.name(), score.name());
             let (a, b) = (
-                metric(old, parts[0], parts[1], parts[2]),
-                metric(new, parts[0], parts[1], parts[2]),
+                metric(old, &split, method, score),
+                metric(new, &split, method, score),
             );
             (name, a, b)
         })
@@ -251,7 +289,7 @@ mod tests {
             stages: Vec::new(),
             nothing_changed: false,
             damaged_cache_entries_rebuilt: false,
-            metrics: serde_json::Value::Null,
+            metrics: Metrics::default(),
             outputs: Vec::new(),
         }
     }

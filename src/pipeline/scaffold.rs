@@ -323,14 +323,25 @@ mod tests {
         copied.sort();
         assert_eq!(files, copied, "every SDK source file is copied");
         let manifest = std::fs::read_to_string(sdk.join("Cargo.toml")).unwrap();
-        let dependencies = |text: &str| {
-            text.split("[dependencies]").nth(1).map(|rest| {
-                rest.split("\n[")
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_owned()
-            })
+        // The SDK takes its dependencies' versions from the workspace; the copy names them.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let workspace: toml::Table =
+            toml::from_str(&std::fs::read_to_string(root).unwrap()).unwrap();
+        let versions = &workspace["workspace"]["dependencies"];
+        let dependencies = |text: &str| -> Vec<(String, String)> {
+            let table: toml::Table = toml::from_str(text).unwrap();
+            table["dependencies"]
+                .as_table()
+                .unwrap()
+                .iter()
+                .map(|(name, spec)| {
+                    let spec = match spec.get("workspace") {
+                        Some(_) => &versions[name],
+                        None => spec,
+                    };
+                    (name.clone(), spec.as_str().unwrap().to_owned())
+                })
+                .collect()
         };
         assert_eq!(dependencies(&manifest), dependencies(SDK_MANIFEST));
         let version = |text: &str| {

@@ -346,13 +346,43 @@ pub fn render_samples(samples: &Samples, colour: bool) -> String {
     out
 }
 
+/// The sample rows of an HTML report: for each LF, up to `sample` (at most 5) of its
+/// conflicts and, with gold, of its errors, with the values of `columns` (none without
+/// columns).
+pub fn report_samples(
+    matrix: &crate::matrix::LabelMatrix,
+    gold: Option<&[i64]>,
+    columns: &[(String, crate::table::Column)],
+    sample: usize,
+    seed: u64,
+) -> Result<Vec<Samples>, crate::analysis::DrillDownError> {
+    use crate::analysis::{Show, drill_down};
+    let mut blocks = Vec::new();
+    if columns.is_empty() {
+        return Ok(blocks);
+    }
+    let mut kinds = vec![Show::Conflicts];
+    if gold.is_some() {
+        kinds.push(Show::Errors);
+    }
+    for lf in matrix.lf_names() {
+        for show in &kinds {
+            let rows = drill_down(matrix, lf, *show, gold, sample.min(5), seed)?;
+            if !rows.rows.is_empty() {
+                blocks.push(samples(matrix, rows, gold, columns));
+            }
+        }
+    }
+    Ok(blocks)
+}
+
 /// The rows of `drill_down` ready to show: keys, gold classes, votes and the values of
 /// `columns` (whole columns of the table the matrix was applied to, same rows).
 pub fn samples(
-    matrix: &crate::LabelMatrix,
+    matrix: &crate::matrix::LabelMatrix,
     drill_down: DrillDown,
     gold: Option<&[i64]>,
-    columns: &[(String, crate::io::table::Column)],
+    columns: &[(String, crate::table::Column)],
 ) -> Samples {
     let classes = matrix.classes();
     let names = matrix.lf_names();
@@ -393,7 +423,7 @@ pub fn samples(
 }
 
 /// A table cell as text (empty when null).
-fn cell_text(column: &crate::io::table::Column, row: usize) -> String {
+fn cell_text(column: &crate::table::Column, row: usize) -> String {
     if let Some(text) = column.text(row) {
         return text.to_owned();
     }
@@ -401,7 +431,7 @@ fn cell_text(column: &crate::io::table::Column, row: usize) -> String {
         return number.to_string();
     }
     match column.values() {
-        crate::io::table::Values::Bool(values) if column.is_valid(row) => {
+        crate::table::Values::Bool(values) if column.is_valid(row) => {
             (values[row] != 0).to_string()
         }
         _ => String::new(),

@@ -150,6 +150,35 @@ fn validation_selects_and_hard_labels_are_recorded() {
     assert_eq!(model["training"]["options"]["class_weights"], "balanced");
 }
 
+/// No iteration at all is a model at its start, with validation rows as without (it used to
+/// panic, exit code 101, when model selection had no round to choose from).
+#[test]
+fn zero_iterations_train_the_starting_model_with_or_without_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    train_labels(dir.path());
+    let zero = ["train", "labels.parquet", "--max-iterations", "0"];
+    let valid = youtube("valid");
+    for extra in [
+        &["-o", "alone.json"][..],
+        &["-o", "valid.json", "--valid", &valid],
+    ] {
+        let printed = success(&labelgen(dir.path(), &[&zero[..], extra].concat()));
+        assert!(printed.contains("; 0 L-BFGS iterations, "), "{printed}");
+        assert!(
+            printed.contains("\n0 nonzero feature weights; "),
+            "{printed}"
+        );
+    }
+    let model = json(&std::fs::read_to_string(dir.path().join("valid.json")).unwrap());
+    let candidates = model["training"]["validation"].as_array().unwrap();
+    assert_eq!(candidates.len(), 3);
+    assert!(
+        candidates
+            .iter()
+            .all(|candidate| candidate["iterations"] == 0)
+    );
+}
+
 #[test]
 fn bad_input_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();

@@ -434,6 +434,58 @@ fn ambiguous_columns_are_refused() {
     );
 }
 
+/// A column name given twice reaches the Parquet reader once: a Parquet file is read like a
+/// CSV one (it used to panic in polars, exit code 101, on a projection naming a column twice).
+#[test]
+fn a_column_named_twice_in_a_request_reads_once_from_parquet() {
+    let dir = labelled_folder(8);
+    let path = dir.path();
+    let label = [
+        "label",
+        "model.json",
+        "L.parquet",
+        "--data",
+        "data.csv",
+        "--keep-columns",
+        "text",
+        "-o",
+        "labels.parquet",
+    ];
+    success(&labelgen(path, &label));
+    let apply = ["apply", "labels.parquet", "--lfs", "lfs.toml"];
+    // The row key is a column the LFs read too.
+    let keyed = [&apply[..], &["--id-column", "text", "-o", "L_text.parquet"]].concat();
+    success(&labelgen(path, &keyed));
+    // `label` is both the text asked for and the labels table's own column.
+    refused(
+        path,
+        &[
+            "train",
+            "labels.parquet",
+            "--text-column",
+            "label",
+            "-o",
+            "clf.json",
+        ],
+        &["column `label` of `labels.parquet` is int, not text"],
+    );
+    refused(
+        path,
+        &[
+            "label",
+            "model.json",
+            "L.parquet",
+            "--data",
+            "labels.parquet",
+            "--keep-columns",
+            "text,text",
+            "-o",
+            "again.csv",
+        ],
+        &["two output columns would be named `text`"],
+    );
+}
+
 /// Item 7: a model of other LFs given to `analyze`, and a matrix whose metadata lists only some
 /// of its columns.
 #[test]

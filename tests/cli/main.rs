@@ -10,3 +10,4 @@ mod hostile;
 mod lf_language;
 mod model;
 mod pipeline;
+mod text_outputs;

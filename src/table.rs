@@ -106,6 +106,14 @@ impl Column {
             .is_none_or(|bits| bits[row / 8] & (1 << (row % 8)) != 0)
     }
 
+    /// The text of every row (`""` for a null, and for every row of a column that is not
+    /// text).
+    pub fn texts(&self) -> Vec<String> {
+        (0..self.len())
+            .map(|row| self.text(row).unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// The text at `row`, or `None` when null or not a text column.
     #[inline]
     pub fn text(&self, row: usize) -> Option<&str> {
