@@ -23,7 +23,10 @@ fn patterns_matrix(statistics: &Statistics) -> LabelMatrix {
 
 fn check(statistics: &Statistics) {
     let written = Statistics::from_bytes(&statistics.to_bytes()).expect("written statistics read");
-    assert_eq!(&written, statistics, "statistics survive writing and reading");
+    assert_eq!(
+        &written, statistics,
+        "statistics survive writing and reading"
+    );
     if let Ok(doubled) = statistics.merge(statistics) {
         assert_eq!(doubled.patterns.n_rows(), 2 * statistics.patterns.n_rows());
         assert_eq!(doubled.patterns.len(), statistics.patterns.len());
@@ -37,7 +40,11 @@ fn check(statistics: &Statistics) {
         max_iterations: 25,
         ..FitOptions::default()
     };
-    for kind in [ModelKind::Generative, ModelKind::Majority, ModelKind::DawidSkene] {
+    for kind in [
+        ModelKind::Generative,
+        ModelKind::Majority,
+        ModelKind::DawidSkene,
+    ] {
         let fitted = fit(
             kind,
             &statistics.patterns,
