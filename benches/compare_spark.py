@@ -14,8 +14,14 @@ Each is the best of R runs; rows/s, and the Python driver's peak resident memory
 only distinct vote rows and counts, so it should not grow with N: run with two values of N).
 The votes of the two applies are checked equal on the first 100,000 rows.
 
-Usage: PY benches/compare_spark.py [--rows N] [--runs R] [--master local[2]]
-  (PY has the labelgen package built with `maturin develop --release`, pyspark 4.x, polars)
+With --snorkel-python PY2 (a Python with Snorkel 0.10 and pyspark 3.5), Snorkel's
+`SparkLFApplier` over the same LFs as Snorkel's tutorial writes them, on the same Parquet file
+read into an RDD of Rows, one run: it collects the whole label matrix on the driver, as
+Snorkel's Spark path does; then `LabelModel.fit` + `predict_proba` on the driver; the time and
+that driver's peak resident memory.
+
+Usage: PY benches/compare_spark.py [--rows N] [--runs R] [--master local[2]] [--snorkel-python PY2]
+  (PY has the labelgen package built with `maturin build --release`, pyspark 4.x, polars)
 """
 import argparse
 import os
@@ -50,6 +56,39 @@ def sql_votes(df):
     )
 
 
+SNORKEL = r'''
+import os, re, resource, sys, time
+import torch
+from pyspark.sql import SparkSession
+from snorkel.labeling import LabelingFunction
+from snorkel.labeling.apply.spark import SparkLFApplier
+from snorkel.labeling.model import LabelModel
+torch.set_num_threads(1)
+ABSTAIN, HAM, SPAM = -1, 0, 1
+def keyword(name, words, label):
+    return LabelingFunction(name, lambda x: label if any(w in (x.text or "").lower() for w in words) else ABSTAIN)
+lfs = [keyword("keyword_my", ["my"], SPAM), keyword("keyword_subscribe", ["subscribe"], SPAM),
+       keyword("keyword_link", ["http"], SPAM), keyword("keyword_please", ["please", "plz"], SPAM),
+       keyword("keyword_song", ["song"], HAM),
+       LabelingFunction("regex_check_out", lambda x: SPAM if re.search(r"check.*out", x.text or "", flags=re.I) else ABSTAIN),
+       LabelingFunction("short_comment", lambda x: HAM if len((x.text or "").split()) < 5 else ABSTAIN)]
+spark = (SparkSession.builder.master(sys.argv[2]).appName("snorkel-bench")
+         .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+         .config("spark.ui.enabled", "false").config("spark.driver.memory", "4g")
+         .config("spark.driver.maxResultSize", "0").getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+started = time.perf_counter()
+L = SparkLFApplier(lfs).apply(spark.read.parquet(sys.argv[1]).rdd)
+applied = time.perf_counter()
+model = LabelModel(cardinality=2, verbose=False)
+model.fit(L, n_epochs=500, seed=123, progress_bar=False)
+model.predict_proba(L)
+done = time.perf_counter()
+spark.stop()
+print(applied - started, done - applied, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+'''
+
+
 def best(runs, work):
     times = []
     for _ in range(runs):
@@ -64,16 +103,17 @@ def main():
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--snorkel-python", default=None)
     args = parser.parse_args()
     data = os.path.join(ROOT, "bench-data", f"comments_{args.rows}.parquet")
     if not os.path.exists(data):
-        import polars as pl
-
         csv = os.path.join(ROOT, "bench-data", f"comments_{args.rows}.csv")
         if not os.path.exists(csv):
             subprocess.check_call([sys.executable, os.path.join(HERE, "make_comments.py"), str(args.rows), csv])
-        (pl.scan_csv(csv).select(pl.col("COMMENT_ID").alias("id"), pl.col("CONTENT").alias("text"))
-         .sink_parquet(data, row_group_size=256 * 1024))
+        # In another process, so that the driver's peak memory below is Spark's work alone.
+        subprocess.check_call([sys.executable, "-c", (
+            "import sys, polars as pl; pl.scan_csv(sys.argv[1]).select(pl.col('COMMENT_ID').alias('id'), "
+            "pl.col('CONTENT').alias('text')).sink_parquet(sys.argv[2], row_group_size=256 * 1024)"), csv, data])
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     from pyspark.sql import SparkSession
@@ -115,7 +155,18 @@ def main():
     print(f"| Spark SQL column expressions, votes written as Parquet | {sql:.1f} | {rows / sql:,.0f} |")
     print(f"| labelgen.spark.apply, votes written as Parquet | {apply:.1f} | {rows / apply:,.0f} |")
     print(f"| labelgen.spark apply + fit + label, labels written as Parquet | {whole:.1f} | {rows / whole:,.0f} |")
-    print(f"\nlabelgen apply against Spark SQL: {sql / apply:.2f}x; Python driver peak RSS {driver:.0f} MiB")
+    if args.snorkel_python:
+        env = dict(os.environ, PYSPARK_PYTHON=args.snorkel_python)
+        output = subprocess.run([args.snorkel_python, "-c", SNORKEL, data, args.master], check=True,
+                                capture_output=True, text=True, env=env).stdout
+        apply_s, model_s, snorkel_rss = map(float, output.split()[-3:])
+        snorkel = apply_s + model_s
+        print(f"| Snorkel 0.10 SparkLFApplier (collects the matrix) + LabelModel on the driver (apply {apply_s:.1f} s, fit + predict_proba {model_s:.1f} s) | {snorkel:.1f} | {rows / snorkel:,.0f} |")
+    print(f"\nlabelgen apply against Spark SQL: {sql / apply:.2f}x; labelgen apply + fit + label against "
+          f"Spark SQL's apply alone: {sql / whole:.2f}x; Python driver peak RSS {driver:.0f} MiB")
+    if args.snorkel_python:
+        print(f"Snorkel's Python driver peak RSS {snorkel_rss:.0f} MiB; labelgen apply + fit + label against "
+              f"Snorkel: {snorkel / whole:.1f}x")
 
 
 if __name__ == "__main__":

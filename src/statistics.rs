@@ -82,6 +82,34 @@ pub enum StatisticsError {
     /// No shard was given.
     #[error("no statistics to merge: give at least one")]
     Empty,
+    /// The merged shards would count more rows than a 64-bit count holds.
+    #[error(
+        "cannot merge statistics of {left} and {right} rows: together they count more than \
+         {max} rows; one of the files is damaged",
+        max = u64::MAX
+    )]
+    TooManyRows {
+        /// The first shard's rows.
+        left: u64,
+        /// The other shard's rows.
+        right: u64,
+    },
+}
+
+/// `Err` naming the first LF or class name that is empty or repeated.
+fn check_names(lfs: &[String], classes: &[String]) -> Result<(), String> {
+    for (article, what, names) in [("an", "LF", lfs), ("a", "class", classes)] {
+        let mut seen = std::collections::BTreeSet::new();
+        for name in names {
+            if name.is_empty() {
+                return Err(format!("{article} {what} name is empty"));
+            }
+            if !seen.insert(name) {
+                return Err(format!("the {what} name `{name}` is given twice"));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -116,6 +144,10 @@ impl Statistics {
                 right_classes: other.classes.join(", "),
             });
         }
+        let (left, right) = (self.patterns.n_rows(), other.patterns.n_rows());
+        if left.checked_add(right).is_none() {
+            return Err(StatisticsError::TooManyRows { left, right });
+        }
         let patterns = self
             .patterns
             .merge(&other.patterns)
@@ -139,6 +171,10 @@ impl Statistics {
         if !(2..=MAX_CLASSES).contains(&k) {
             return Err(format!("{k} classes: give 2 to {MAX_CLASSES}"));
         }
+        check_names(&lfs, &classes)?;
+        rows.iter()
+            .try_fold(0u64, |total, (_, count)| total.checked_add(*count))
+            .ok_or(format!("the counts add up to more than {} rows", u64::MAX))?;
         for (index, (row, _)) in rows.iter().enumerate() {
             if row.len() != m {
                 return Err(format!("row {index} has {} votes for {m} LFs", row.len()));
@@ -239,6 +275,7 @@ impl Statistics {
                 "it has {m} LFs and {k} classes (at least 1 LF and 2 to {MAX_CLASSES} classes)"
             ));
         }
+        check_names(&header.lfs, &header.classes)?;
         let patterns = usize::try_from(header.patterns).map_err(|_| "too many patterns")?;
         let votes = usize::try_from(header.votes).map_err(|_| "too many votes")?;
         // Every size is checked against the bytes present before anything is allocated.
@@ -392,6 +429,54 @@ mod tests {
             error.contains("[lf0, lf1]") && error.contains("[lf0, other]"),
             "{error}"
         );
+    }
+
+    /// Counts whose sum a 64-bit count cannot hold, and repeated or empty names, are refused
+    /// instead of wrapping around or reaching a model.
+    #[test]
+    fn overflowing_counts_and_repeated_names_are_refused() {
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        let huge = Statistics::from_dense_rows(
+            names(&["a", "b"]),
+            names(&["x", "y"]),
+            vec![(vec![0, -1], u64::MAX - 1), (vec![1, 1], 1)],
+        )
+        .unwrap();
+        assert_eq!(huge.patterns.n_rows(), u64::MAX);
+        let error = huge.merge(&huge).unwrap_err().to_string();
+        assert!(
+            error.contains("more than 18446744073709551615 rows"),
+            "{error}"
+        );
+        let error = Statistics::from_dense_rows(
+            names(&["a", "b"]),
+            names(&["x", "y"]),
+            vec![(vec![0, -1], u64::MAX), (vec![1, 1], 1)],
+        )
+        .unwrap_err();
+        assert!(error.contains("more than"), "{error}");
+        for (lfs, classes, message) in [
+            (
+                names(&["a", "a"]),
+                names(&["x", "y"]),
+                "the LF name `a` is given twice",
+            ),
+            (
+                names(&["a", "b"]),
+                names(&["x", "x"]),
+                "the class name `x` is given twice",
+            ),
+            (names(&["a", ""]), names(&["x", "y"]), "an LF name is empty"),
+        ] {
+            let error =
+                Statistics::from_dense_rows(lfs.clone(), classes.clone(), vec![]).unwrap_err();
+            assert_eq!(error, message);
+            // The same names in a file, with a valid checksum.
+            let mut file = huge.clone();
+            (file.lfs, file.classes) = (lfs, classes);
+            let error = Statistics::from_bytes(&file.to_bytes()).unwrap_err();
+            assert_eq!(error, message);
+        }
     }
 
     /// Every damaged byte is caught: truncation, a flipped bit (the checksum), and fields that

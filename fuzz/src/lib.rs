@@ -16,6 +16,8 @@ pub mod ndjson_reader;
 pub mod plugin_descriptor;
 #[path = "targets/project_file.rs"]
 pub mod project_file;
+#[path = "targets/stats_file.rs"]
+pub mod stats_file;
 #[path = "targets/wrench_reader.rs"]
 pub mod wrench_reader;
 

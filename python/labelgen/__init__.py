@@ -7,6 +7,7 @@
     labels = model.label(L, keep=df.select("id", "text"))   # p_<class>, label, covered
     lg.analyze(L, gold=y)             # Snorkel's lf_summary columns
     model.save("model.json")          # the same files as the command line's
+    clf = lg.train(labels, texts=df["text"])   # the end model, on the probabilistic labels
 
 Every function calls the library the `labelgen` command line calls, with the same results and
 the same error messages (raised as `LabelgenError`); the GIL is released while it works. Tables
@@ -25,6 +26,7 @@ from . import _labelgen
 from ._labelgen import LabelgenError, Statistics
 
 __all__ = [
+    "Classifier",
     "LabelgenError",
     "LabelingFunctions",
     "LabelMatrix",
@@ -33,6 +35,7 @@ __all__ = [
     "analyze",
     "fit",
     "read_matrix",
+    "train",
     "__version__",
 ]
 __version__ = _labelgen.__version__
@@ -364,3 +367,138 @@ def analyze_all(L: Any, gold: Any = None, model: Optional[Model] = None, cardina
     native = _matrix(L, cardinality)
     labels = None if gold is None else [int(c) for c in np.asarray(gold).ravel()]
     return json.loads(_labelgen.analyze_json(native, labels, None if model is None else model._native))
+
+
+def _texts(texts: Any) -> list:
+    """A column of texts (a sequence, NumPy array, pyarrow array, polars or pandas Series) as a
+    list of str, refusing anything else."""
+    if hasattr(texts, "to_pylist"):
+        values = texts.to_pylist()
+    elif hasattr(texts, "to_list"):
+        values = texts.to_list()
+    elif isinstance(texts, str):
+        raise LabelgenError("texts: give a column of strings, not one string")
+    else:
+        values = list(texts)
+    for row, value in enumerate(values):
+        if value is None:
+            values[row] = ""
+        elif not isinstance(value, str):
+            raise LabelgenError(
+                f"texts: row {row} (counting from 0) is a {type(value).__name__}, not text"
+            )
+    return values
+
+
+class Classifier:
+    """The end model: a soft-label logistic regression on hashed word and character n-grams
+    (`labelgen train`), trained on probabilistic labels; it classifies any text, covered by an
+    LF or not."""
+
+    def __init__(self, native: "_labelgen.Classifier"):
+        self._native = native
+
+    @staticmethod
+    def load(path: Path) -> "Classifier":
+        """Read a classifier file written by `labelgen train` or `Classifier.save`."""
+        return Classifier(_labelgen.Classifier.load(fspath(path)))
+
+    def save(self, path: Path) -> None:
+        """Write the classifier file (the same JSON as `labelgen train`'s)."""
+        self._native.save(fspath(path))
+
+    @property
+    def classes(self) -> list:
+        return self._native.classes
+
+    @property
+    def training(self) -> dict:
+        """How it was trained: rows, targets, L2, the optimiser's report, model selection."""
+        return json.loads(self._native.training_json())
+
+    def predict_proba(self, texts: Any) -> np.ndarray:
+        """Class probabilities of `texts`, rows x classes (as `labelgen predict`)."""
+        values = _texts(texts)
+        probabilities = np.frombuffer(self._native.predict_proba_bytes(values), dtype="<f8")
+        return probabilities.reshape(len(values), len(self.classes))
+
+    def predict(self, texts: Any) -> np.ndarray:
+        """The most probable class id of each text."""
+        return self.predict_proba(texts).argmax(axis=1)
+
+    def __repr__(self) -> str:
+        return f"Classifier(classes {self.classes}, {self.training['rows']} training rows)"
+
+
+def train(
+    labels: Any,
+    texts: Any,
+    classes: Optional[Sequence[str]] = None,
+    include_uncovered: bool = False,
+    hard: bool = False,
+    class_weight: Union[None, str, Sequence[float]] = None,
+    l2: Optional[float] = None,
+    max_iterations: Optional[int] = None,
+    hash_bits: Optional[int] = None,
+    word_ngrams: Optional[int] = None,
+    char_ngrams: Union[str, None, tuple] = "default",
+    raw_tf: bool = False,
+    valid: Optional[tuple] = None,
+) -> Classifier:
+    """Train the end model on probabilistic labels, as `labelgen train` does.
+
+    `labels`: the table `Model.label` returns (its `p_<class>` columns, and `covered`: rows no
+    LF covered are left out unless `include_uncovered`), or a rows x classes array of
+    probabilities with `classes`. `texts`: the rows' texts, in the same order.
+    `class_weight`: "balanced" or one weight per class. `char_ngrams`: (min, max), None for
+    none, "default" for the command line's. `valid=(texts, gold class ids)`: rows with gold
+    labels (-1 = unknown) that choose the L2 strength and stop training early."""
+    keep = None
+    if isinstance(labels, np.ndarray):
+        probabilities = np.ascontiguousarray(labels, dtype=np.float64)
+        if classes is None:
+            raise LabelgenError("give the class names (`classes`) with an array of probabilities")
+    else:
+        table = pa.table(_arrow(labels))
+        columns = [name for name in table.column_names if name.startswith("p_")]
+        if not columns:
+            raise LabelgenError(
+                "labels: no `p_<class>` column; give the table `Model.label` returns or an array"
+            )
+        if classes is None:
+            classes = [name[2:] for name in columns]
+        probabilities = np.column_stack([table.column(name).to_numpy() for name in columns])
+        if "covered" in table.column_names and not include_uncovered:
+            keep = [bool(c) for c in table.column("covered").to_pylist()]
+    values = _texts(texts)
+    if probabilities.ndim != 2 or probabilities.shape[0] != len(values):
+        raise LabelgenError(
+            f"{len(values)} texts and labels of shape {probabilities.shape}: give one row of "
+            "probabilities per text"
+        )
+    balanced = isinstance(class_weight, str)
+    if balanced and class_weight != "balanced":
+        raise LabelgenError(f"class_weight `{class_weight}`: give \"balanced\" or one weight per class")
+    weights = None if class_weight is None or balanced else [float(w) for w in class_weight]
+    validation = None
+    if valid is not None:
+        valid_texts, gold = valid
+        validation = (_texts(valid_texts), [int(g) for g in np.asarray(gold).ravel()])
+    native = _labelgen.train_classifier(
+        values,
+        probabilities.ravel().tolist(),
+        list(classes),
+        keep,
+        hard,
+        balanced,
+        weights,
+        l2,
+        max_iterations,
+        hash_bits,
+        word_ngrams,
+        None if char_ngrams in ("default", None) else tuple(char_ngrams),
+        char_ngrams is None,
+        raw_tf,
+        validation,
+    )
+    return Classifier(native)

@@ -106,3 +106,30 @@ def fit_model(
     gold: Optional[Tuple[LabelMatrix, List[int]]] = None,
 ) -> Model: ...
 def analyze_json(matrix: LabelMatrix, gold: Optional[List[int]] = None, model: Optional[Model] = None) -> str: ...
+
+class Classifier:
+    def predict_proba_bytes(self, texts: List[str]) -> bytes: ...
+    def save(self, path: str) -> None: ...
+    @staticmethod
+    def load(path: str) -> "Classifier": ...
+    @property
+    def classes(self) -> List[str]: ...
+    def training_json(self) -> str: ...
+
+def train_classifier(
+    texts: List[str],
+    targets: List[float],
+    classes: List[str],
+    keep: Optional[List[bool]] = None,
+    hard: bool = False,
+    balanced: bool = False,
+    class_weights: Optional[List[float]] = None,
+    l2: Optional[float] = None,
+    max_iterations: Optional[int] = None,
+    hash_bits: Optional[int] = None,
+    word_ngrams: Optional[int] = None,
+    char_ngrams: Optional[Tuple[int, int]] = None,
+    no_char_ngrams: bool = False,
+    raw_tf: bool = False,
+    valid: Optional[Tuple[List[str], List[int]]] = None,
+) -> Classifier: ...

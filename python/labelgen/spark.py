@@ -17,8 +17,8 @@ and their counts, which add up across shards):
 
 Row ids travel with the rows, so nothing depends on the number or the order of partitions: the
 votes are byte for byte the command line's, the model is the one `labelgen fit` gives the same
-matrix, and so are the probabilities. Works with pyspark 4.x and 3.5 (`mapInArrow` exists from
-3.3).
+matrix, and so are the probabilities. Tested with pyspark 4.0.1 (by scripts/test)
+and 3.5.9 (python/tests/test_spark*.py run by hand in a venv with pyspark 3.5 and pandas 2).
 """
 from __future__ import annotations
 
@@ -66,6 +66,19 @@ def _worker_lfs(files: Sequence[str], plugins: Sequence[str]) -> LabelingFunctio
     return _LOADED[key]
 
 
+def _check_types(df: Any, lfs: LabelingFunctions, id_column: str, column_map: Optional[dict], columns: List[str]) -> None:
+    """Refuse, on the driver, columns of a type the LFs cannot read (naming the column and the
+    LF), as the executors would, before any job runs: the LFs applied to no row of the
+    DataFrame's schema."""
+    try:
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        schema = to_arrow_schema(df.select(*columns).schema)
+    except Exception:  # a Spark type Arrow cannot hold: the executors will say which
+        return
+    lfs.apply(pa.RecordBatchReader.from_batches(schema, []), id_column=id_column, column_map=column_map)
+
+
 def apply(
     df: Any,
     lfs: LabelingFunctions,
@@ -89,6 +102,7 @@ def apply(
             f"the LFs read column(s) {', '.join('`' + c + '`' for c in missing)}, which the DataFrame "
             f"lacks; it has {', '.join(df.columns)} (map a name with column_map)"
         )
+    _check_types(df, lfs, id_column, column_map, [id_column] + sorted(set(wanted) - {id_column}))
     for path in [*lfs.files, *lfs.plugins, *extra_files]:
         spark.sparkContext.addFile(os.path.abspath(path))
     files = [os.path.basename(p) for p in lfs.files]

@@ -13,6 +13,10 @@ use std::ffi::CString;
 use std::path::PathBuf;
 
 use labelgen::apply::{ApplyOptions, NoProgress, apply, apply_arrow};
+use labelgen::endmodel::features::FeatureConfig;
+use labelgen::endmodel::{
+    ClassWeights, Classifier, TrainOptions, TrainingRows, Validation, read_classifier, train,
+};
 use labelgen::io::arrow::RecordBatches;
 use labelgen::io::matrix_file::write_matrix;
 use labelgen::io::matrix_read::{ReadOptions, read_matrix};
@@ -25,6 +29,7 @@ use labelgen::model::{
     parse_model, read_model, write_model,
 };
 use labelgen::statistics::Statistics;
+use ndarray::Array2;
 use polars_arrow::array::{Array, BooleanArray, PrimitiveArray, StructArray, Utf8ViewArray};
 use polars_arrow::datatypes::{ArrowDataType, Field};
 use polars_arrow::ffi::{ArrowArrayStream, ArrowArrayStreamReader, export_iterator};
@@ -81,9 +86,23 @@ fn record_batches(data: &Bound<'_, PyAny>) -> PyResult<RecordBatches> {
     // SAFETY: the stream is a valid, unreleased ArrowArrayStream that we now own.
     let mut reader = unsafe { ArrowArrayStreamReader::try_new(Box::new(stream)) }
         .map_err(|error| message(format!("cannot read the Arrow stream: {error}")))?;
+    // A stream of no batch still has a schema: one empty batch of it, so that a missing or
+    // mistyped column is refused for an empty table as for any other.
+    let empty = polars_arrow::array::new_empty_array(reader.field().dtype().clone());
+    let mut seen = false;
     let batches = std::iter::from_fn(move || {
         // SAFETY: the reader owns its stream and is used from one thread at a time.
-        unsafe { reader.next() }.map(|batch| batch.map_err(|error| error.to_string()))
+        match unsafe { reader.next() } {
+            Some(batch) => {
+                seen = true;
+                Some(batch.map_err(|error| error.to_string()))
+            }
+            None if !seen => {
+                seen = true;
+                Some(Ok(empty.clone()))
+            }
+            None => None,
+        }
     });
     Ok(Box::new(batches))
 }
@@ -657,6 +676,166 @@ impl PyModel {
     }
 }
 
+/// Train the end model (`labelgen train`): a soft-label logistic regression on hashed word and
+/// character n-grams of `texts`, with `targets` the rows' class probabilities (row-major, rows x
+/// classes) and `keep` the rows to train on; `valid` = (texts, gold class ids, -1 = unknown)
+/// selects the L2 strength and stops early. Options left None take the command line's defaults.
+#[pyfunction]
+#[pyo3(signature = (texts, targets, classes, keep = None, hard = false, balanced = false,
+    class_weights = None, l2 = None, max_iterations = None, hash_bits = None, word_ngrams = None,
+    char_ngrams = None, no_char_ngrams = false, raw_tf = false, valid = None))]
+#[allow(clippy::too_many_arguments)]
+fn train_classifier(
+    py: Python<'_>,
+    texts: Vec<String>,
+    targets: Vec<f64>,
+    classes: Vec<String>,
+    keep: Option<Vec<bool>>,
+    hard: bool,
+    balanced: bool,
+    class_weights: Option<Vec<f64>>,
+    l2: Option<f64>,
+    max_iterations: Option<u64>,
+    hash_bits: Option<u32>,
+    word_ngrams: Option<usize>,
+    char_ngrams: Option<(usize, usize)>,
+    no_char_ngrams: bool,
+    raw_tf: bool,
+    valid: Option<(Vec<String>, Vec<i64>)>,
+) -> PyResult<PyClassifier> {
+    let (rows, k) = (texts.len(), classes.len());
+    if k < 2 || targets.len() != rows * k {
+        return Err(message(format!(
+            "{rows} texts need a {rows} x {k} table of class probabilities (one column per \
+             class of {classes:?}); got {} values",
+            targets.len()
+        )));
+    }
+    let keep = keep.unwrap_or_else(|| vec![true; rows]);
+    if keep.len() != rows {
+        return Err(message(format!(
+            "{rows} texts and {} `keep` flags",
+            keep.len()
+        )));
+    }
+    let defaults = FeatureConfig::default();
+    let hash_bits = hash_bits.unwrap_or(defaults.hash_bits);
+    if !(8..=24).contains(&hash_bits) {
+        return Err(message(format!("hash_bits {hash_bits}: give 8 to 24")));
+    }
+    if let Some((low, high)) = char_ngrams
+        && (low == 0 || low > high)
+    {
+        return Err(message(format!(
+            "char_ngrams ({low}, {high}): need 1 <= min <= max"
+        )));
+    }
+    let class_weights = match (balanced, class_weights) {
+        (true, None) => ClassWeights::Balanced,
+        (false, None) => ClassWeights::None,
+        (false, Some(weights)) => {
+            if let Some(bad) = weights.iter().find(|w| !(**w >= 0.0 && w.is_finite())) {
+                return Err(message(format!(
+                    "class weight {bad} is not a non-negative number"
+                )));
+            }
+            ClassWeights::Given(weights)
+        }
+        (true, Some(_)) => {
+            return Err(message("give class weights or \"balanced\", not both"));
+        }
+    };
+    let options = TrainOptions {
+        features: FeatureConfig {
+            hash_bits,
+            word_ngrams: word_ngrams.unwrap_or(defaults.word_ngrams),
+            char_ngrams: if no_char_ngrams {
+                None
+            } else {
+                char_ngrams.or(defaults.char_ngrams)
+            },
+            sublinear_tf: !raw_tf,
+        },
+        l2,
+        max_iterations: max_iterations.unwrap_or(TrainOptions::default().max_iterations),
+        class_weights,
+        ..TrainOptions::default()
+    };
+    if let Some((valid_texts, gold)) = &valid {
+        if valid_texts.len() != gold.len() {
+            return Err(message(format!(
+                "{} validation texts and {} gold labels",
+                valid_texts.len(),
+                gold.len()
+            )));
+        }
+        if let Some(bad) = gold.iter().find(|g| **g < -1 || **g >= k as i64) {
+            return Err(message(format!(
+                "validation gold label {bad} is not a class id of {classes:?} (or -1, unknown)"
+            )));
+        }
+        if gold.iter().all(|g| *g < 0) {
+            return Err(message("the validation rows have no known gold label"));
+        }
+    }
+    let targets = Array2::from_shape_vec((rows, k), targets).map_err(|e| message(e.to_string()))?;
+    let classifier = py
+        .detach(|| {
+            let rows = TrainingRows {
+                texts: &texts,
+                targets: &targets,
+                keep: &keep,
+                hard,
+            };
+            let validation = valid.as_ref().map(|(texts, gold)| Validation {
+                texts: texts.as_slice(),
+                gold: gold.as_slice(),
+            });
+            train(&rows, &classes, &options, validation.as_ref())
+        })
+        .map_err(|e| error(&e))?;
+    Ok(PyClassifier { classifier })
+}
+
+/// A trained end model (`labelgen train`'s classifier file).
+#[pyclass(name = "Classifier", module = "labelgen._labelgen", frozen)]
+struct PyClassifier {
+    classifier: Classifier,
+}
+
+#[pymethods]
+impl PyClassifier {
+    /// Class probabilities of `texts` (rows x classes), row-major float64, as bytes.
+    fn predict_proba_bytes<'py>(&self, py: Python<'py>, texts: Vec<String>) -> Bound<'py, PyBytes> {
+        let probabilities = py.detach(|| self.classifier.predict_proba(&texts));
+        let bytes: Vec<u8> = probabilities.iter().flat_map(|p| p.to_le_bytes()).collect();
+        PyBytes::new(py, &bytes)
+    }
+
+    /// Write the classifier file (JSON), as `labelgen train` does.
+    fn save(&self, path: PathBuf) -> PyResult<()> {
+        self.classifier.write(&path).map_err(|e| error(&e))
+    }
+
+    /// Read a classifier file written by `labelgen train` or `Classifier.save`.
+    #[staticmethod]
+    fn load(path: PathBuf) -> PyResult<PyClassifier> {
+        let classifier = read_classifier(&path).map_err(|e| error(&e))?;
+        Ok(PyClassifier { classifier })
+    }
+
+    #[getter]
+    fn classes(&self) -> Vec<String> {
+        self.classifier.classes.clone()
+    }
+
+    /// How it was trained (rows, targets, L2, the optimiser's report, model selection), as
+    /// the JSON of the classifier file's `training`.
+    fn training_json(&self) -> String {
+        serde_json::to_string(&self.classifier.training).unwrap_or_default()
+    }
+}
+
 /// Per-LF and whole-matrix statistics (`labelgen analyze`), as JSON.
 #[pyfunction]
 #[pyo3(signature = (matrix, gold = None, model = None))]
@@ -681,6 +860,8 @@ fn _labelgen(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PyStatistics>()?;
     module.add_class::<PyModel>()?;
     module.add_class::<ArrowStream>()?;
+    module.add_class::<PyClassifier>()?;
+    module.add_function(wrap_pyfunction!(train_classifier, module)?)?;
     module.add_function(wrap_pyfunction!(fit_model, module)?)?;
     module.add_function(wrap_pyfunction!(analyze_json, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

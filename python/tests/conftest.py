@@ -39,3 +39,16 @@ def comments_csv(tmp_path_factory) -> Path:
                     writer.writerow([row, record["AUTHOR"], record["CONTENT"], record["CLASS"]])
                     row += 1
     return path
+
+
+@pytest.fixture(scope="session")
+def youtube_plugin() -> Path:
+    """The example plugin crate (labeling_functions/youtube_spam), built as the Rust tests build
+    it (into target/test-plugins), and its library's path."""
+    cargo = os.environ.get("CARGO", "cargo")
+    subprocess.run([cargo, "build", "-p", "youtube_spam", "--quiet", "--target-dir", str(ROOT / "target" / "test-plugins")],
+                   cwd=ROOT, check=True)
+    import sys
+
+    name = {"darwin": "libyoutube_spam_lfs.dylib", "win32": "youtube_spam_lfs.dll"}.get(sys.platform, "libyoutube_spam_lfs.so")
+    return ROOT / "target" / "test-plugins" / "debug" / name

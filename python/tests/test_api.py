@@ -173,3 +173,58 @@ def test_the_type_stubs_describe_the_native_module():
         if isinstance(node, ast.ClassDef):
             methods = {item.name for item in node.body if isinstance(item, ast.FunctionDef)}
             assert methods <= set(dir(getattr(native, node.name))), node.name
+
+
+def test_the_end_model_is_the_command_lines(lfs, comments_csv, cli_matrix, tmp_path):
+    """`lg.train` on `Model.label`'s table gives `labelgen train`'s classifier on the same
+    labels, and its probabilities are `labelgen predict`'s."""
+    df = pl.read_csv(comments_csv)
+    L = lfs.apply(df, id_column="id")
+    model = lg.fit(L)
+    labels = model.label(L, keep=df.select("text"), tie_break="random")
+    pq.write_table(labels, tmp_path / "labels.parquet")
+    run_cli("train", tmp_path / "labels.parquet", "-o", tmp_path / "clf.json", "--class-weight", "balanced")
+    clf = lg.train(labels, texts=df["text"], class_weight="balanced")
+    clf.save(tmp_path / "py_clf.json")
+    with open(tmp_path / "clf.json") as handle:
+        theirs = json.load(handle)
+    with open(tmp_path / "py_clf.json") as handle:
+        ours = json.load(handle)
+    assert theirs["training"].pop("labels_hash") is not None
+    assert ours["training"].pop("labels_hash") is None
+    assert ours == theirs
+    assert clf.training["rows"] == int(np.asarray(labels.column("covered")).sum())
+
+    run_cli("predict", tmp_path / "clf.json", comments_csv, "--id-column", "id", "-o", tmp_path / "pred.csv")
+    predicted = pacsv.read_csv(tmp_path / "pred.csv")
+    probabilities = lg.Classifier.load(tmp_path / "clf.json").predict_proba(df["text"])
+    for class_id, name in enumerate(clf.classes):
+        assert np.abs(probabilities[:, class_id] - predicted.column(f"p_{name}").to_numpy()).max() <= 1e-12
+    # Gold is not used to train: the end model must still find spam from the labels.
+    accuracy = (clf.predict(df["text"]) == df["label"].to_numpy()).mean()
+    assert accuracy > 0.8, accuracy
+
+
+def test_the_end_model_refuses_bad_input(lfs, comments_csv):
+    df = pl.read_csv(comments_csv)
+    L = lfs.apply(df)
+    labels = lg.fit(L).label(L)
+    with pytest.raises(lg.LabelgenError, match=r"10 texts and labels of shape \(1956, 2\)"):
+        lg.train(labels, texts=df["text"][:10])
+    with pytest.raises(lg.LabelgenError, match="row 1 .* is a int, not text"):
+        lg.train(np.full((3, 2), 0.5), texts=["a", 5, "c"], classes=["HAM", "SPAM"])
+    with pytest.raises(lg.LabelgenError, match="class_weight `heavy`"):
+        lg.train(labels, texts=df["text"], class_weight="heavy")
+    with pytest.raises(lg.LabelgenError, match="2 class weights|class weights for"):
+        lg.train(labels, texts=df["text"], class_weight=[1.0, 2.0, 3.0])
+    with pytest.raises(lg.LabelgenError, match="not a distribution"):
+        lg.train(np.full((2, 2), -1.0), texts=["a", "b"], classes=["HAM", "SPAM"])
+
+
+def test_an_empty_table_is_checked_like_any_other(lfs):
+    """A table of no rows has a schema: a column the LFs cannot read is refused all the same."""
+    wrong = pa.table({"id": pa.array([], pa.int64()), "text": pa.array([], pa.int32())})
+    with pytest.raises(lg.LabelgenError, match="column `text` of `DataFrame` is Int32, but text is needed"):
+        lfs.apply(wrong, id_column="id")
+    right = pa.table({"id": pa.array([], pa.int64()), "text": pa.array([], pa.string())})
+    assert lfs.apply(right, id_column="id").shape == (0, len(lfs.names))

@@ -110,6 +110,10 @@ def test_errors_name_what_is_wrong(local_spark, comments, tmp_path):
         lgs.apply(df, lfs, id_column="id")
     with pytest.raises(lg.LabelgenError, match="id column `key`"):
         lgs.apply(df, lfs, id_column="key")
+    # A column of a type the LFs cannot read: refused on the driver, naming it and an LF.
+    numbers = local_spark.createDataFrame([(1, 5), (2, 7)], "id long, text int")
+    with pytest.raises(lg.LabelgenError, match="column `text` of `DataFrame` is Int32, but text is needed .*keyword_my"):
+        lgs.apply(numbers, lfs, id_column="id")
     # A plugin library that cannot load on the executors: its path and the executor's host.
     fake = tmp_path / "libfake.so"
     fake.write_text("not a library")
@@ -124,3 +128,37 @@ def test_errors_name_what_is_wrong(local_spark, comments, tmp_path):
         lgs.label(votes, other)
 
 
+
+
+def test_a_plugin_is_shipped_to_the_executors_and_loaded_once_per_worker(local_spark, comments, comments_csv,
+                                                                         youtube_plugin, tmp_path):
+    """A plugin library, shipped by addFile and loaded from the executors' copies, gives the
+    command line's votes; each Python worker process loads the LF set once, however many
+    partitions it runs."""
+    run_cli("apply", comments_csv, "--plugin", youtube_plugin, "--id-column", "id", "-o", tmp_path / "L.parquet", "-q")
+    lfs = lg.LabelingFunctions.load([], plugins=[youtube_plugin])
+    df = local_spark.createDataFrame(comments.to_pandas()).repartition(6)
+    ours = by_id(pa.Table.from_pandas(lgs.apply(df, lfs, id_column="id").toPandas(), preserve_index=False))
+    theirs = by_id(pq.read_table(tmp_path / "L.parquet"))
+    for name in lfs.names:
+        assert ours.column(name).to_numpy().astype(np.int8).tobytes() == theirs.column(name).to_numpy().tobytes(), name
+
+    files, plugins = [], [os.path.basename(youtube_plugin)]
+
+    def probe(batches):
+        from labelgen import spark as worker
+
+        for _ in batches:
+            pass
+        key = (tuple(files), tuple(plugins))
+        loaded_before = key in worker._LOADED
+        loaded = worker._worker_lfs(files, plugins)
+        yield pa.RecordBatch.from_pydict({"pid": [os.getpid()], "before": [loaded_before], "set": [id(loaded)]})
+
+    reports = df.mapInArrow(probe, "pid long, before boolean, set long").toPandas()
+    assert len(reports) == 6
+    # Python workers are reused (spark.python.worker.reuse): some process ran several partitions.
+    assert reports.groupby("pid").size().max() >= 2, reports
+    for pid, rows in reports.groupby("pid"):
+        assert (~rows["before"]).sum() <= 1, f"worker {pid} loaded the LF set {(~rows['before']).sum()} times"
+        assert rows["set"].nunique() == 1, f"worker {pid} holds {rows['set'].nunique()} LF sets"

@@ -86,3 +86,35 @@ def test_a_standalone_cluster_matches_the_command_line(standalone, comments, cli
     assert all(exists for _, _, exists in seen)
     assert all(path != str(LFS_TOML) for _, path, _ in seen)
     assert os.getpid() not in {pid for pid, _, _ in seen}
+
+
+def test_a_plugin_runs_on_the_cluster_from_the_workers_copies(standalone, comments, comments_csv, youtube_plugin,
+                                                               tmp_path):
+    """A plugin library on the cluster: the workers load their own shipped copies, and the votes
+    are the command line's."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import labelgen as lg
+    from conftest import run_cli
+    from labelgen import spark as lgs
+    from test_spark import by_id
+
+    spark, _ = standalone
+    run_cli("apply", comments_csv, "--plugin", youtube_plugin, "--id-column", "id", "-o", tmp_path / "L.parquet", "-q")
+    lfs = lg.LabelingFunctions.load([], plugins=[youtube_plugin])
+    df = spark.createDataFrame(comments.to_pandas()).repartition(4)
+    ours = by_id(pa.Table.from_pandas(lgs.apply(df, lfs, id_column="id").toPandas(), preserve_index=False))
+    theirs = by_id(pq.read_table(tmp_path / "L.parquet"))
+    for name in lfs.names:
+        assert ours.column(name).to_numpy().astype(np.int8).tobytes() == theirs.column(name).to_numpy().tobytes(), name
+
+    def where(_):
+        from pyspark import SparkFiles
+
+        path = SparkFiles.get(youtube_plugin.name)
+        return path, os.path.exists(path)
+
+    seen = spark.sparkContext.parallelize(range(4), 4).map(where).collect()
+    assert all(exists and path != str(youtube_plugin) for path, exists in seen)

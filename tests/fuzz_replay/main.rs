@@ -32,7 +32,7 @@ fn replay(name: &str, target: fn(&[u8])) -> usize {
 #[test]
 fn every_fuzz_target_runs_on_its_seeds_and_regressions() {
     type Target = (&'static str, fn(&[u8]));
-    let targets: [Target; 7] = [
+    let targets: [Target; 8] = [
         ("csv_reader", labelgen_fuzz::csv_reader::run),
         ("ndjson_reader", labelgen_fuzz::ndjson_reader::run),
         ("wrench_reader", labelgen_fuzz::wrench_reader::run),
@@ -40,6 +40,7 @@ fn every_fuzz_target_runs_on_its_seeds_and_regressions() {
         ("model_file", labelgen_fuzz::model_file::run),
         ("project_file", labelgen_fuzz::project_file::run),
         ("plugin_descriptor", labelgen_fuzz::plugin_descriptor::run),
+        ("stats_file", labelgen_fuzz::stats_file::run),
     ];
     for (name, target) in targets {
         // A target without seeds still runs on an empty input and a few bytes.
