@@ -23,10 +23,10 @@ use labelgen::io::matrix_read::{ReadOptions, read_matrix};
 use labelgen::labels::{LabelOptions, Labels, label};
 use labelgen::lf::{LfSet, LfSource};
 use labelgen::matrix::{LabelMatrix, RowKeys};
-use labelgen::model::gold::{GoldRows, fit_with_gold};
+use labelgen::model::gold::{GoldRows, fit_with_optional_gold};
 use labelgen::model::{
-    ClassBalance, FitOptions, FittedModel, ModelKind, TieBreak, fit, model_json, parse_model,
-    read_model, write_model,
+    ClassBalance, FitOptions, FittedModel, ModelKind, TieBreak, UnknownModelKind, model_json,
+    parse_model, read_model, write_model,
 };
 use labelgen::statistics::Statistics;
 use ndarray::Array2;
@@ -461,12 +461,8 @@ impl PyStatistics {
 
 /// The models, by the names `labelgen fit --model` takes.
 fn model_kind(name: &str) -> PyResult<ModelKind> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
-        message(format!(
-            "`{name}` is not a label model: give generative, majority, dawid-skene, snorkel or \
-             hyper"
-        ))
-    })
+    name.parse()
+        .map_err(|error: UnknownModelKind| message(error.to_string()))
 }
 
 /// Fit a label model to a label matrix or to sufficient statistics; with `gold` (a labelled
@@ -508,40 +504,36 @@ fn fit_model(
     let kind = model_kind(model)?;
     let fingerprint = statistics.fingerprint();
     let (lfs, classes) = (&statistics.lfs, &statistics.classes);
-    let fitted = match &gold {
-        Some((labelled, gold)) => {
-            let labelled = labelled
+    let labelled = match &gold {
+        Some((labelled, _)) => Some(
+            labelled
                 .matrix
                 .clone()
                 .in_lf_order(lfs)
-                .map_err(|e| error(&e))?;
-            let rows = GoldRows {
-                matrix: &labelled,
-                classes: gold,
-            };
-            py.detach(|| {
-                fit_with_gold(
-                    &statistics.patterns,
-                    rows,
-                    lfs,
-                    classes,
-                    &options,
-                    fingerprint,
-                )
-            })
-        }
-        None => py.detach(|| {
-            fit(
+                .map_err(|e| error(&e))?,
+        ),
+        None => None,
+    };
+    let rows = labelled
+        .as_ref()
+        .zip(gold.as_ref())
+        .map(|(matrix, (_, classes))| GoldRows {
+            matrix,
+            classes: classes.as_slice(),
+        });
+    let fitted = py
+        .detach(|| {
+            fit_with_optional_gold(
                 kind,
                 &statistics.patterns,
+                rows,
                 lfs,
                 classes,
                 &options,
                 fingerprint,
             )
-        }),
-    }
-    .map_err(|e| error(&e))?;
+        })
+        .map_err(|e| error(&e))?;
     Ok(PyModel { model: fitted })
 }
 

@@ -11,7 +11,7 @@ use labelgen::io::atomic::AtomicFile;
 use labelgen::io::gold::read_gold;
 use labelgen::io::matrix_read::{ReadOptions, files_read, read_matrix};
 use labelgen::io::paired::read_paired_columns;
-use labelgen::model::read_model;
+use labelgen::model::{FittedModel, read_model};
 use labelgen::report::html::{ReportContext, render_html};
 use labelgen::report::{
     render_csv, render_json, render_samples, render_table, report_samples, samples,
@@ -96,27 +96,7 @@ fn is_wrench(path: &Path) -> bool {
 }
 
 pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
-    let mut inputs = files_read(&arguments.matrix);
-    inputs.extend(arguments.model.iter().chain(&arguments.data).cloned());
-    inputs.extend(super::spec_file(&arguments.gold));
-    let outputs: Vec<PathBuf> = arguments
-        .output
-        .iter()
-        .chain(&arguments.html)
-        .cloned()
-        .collect();
-    super::check_outputs(&outputs, &inputs)?;
-    let model = arguments.model.as_deref().map(read_model).transpose()?;
-    let options = ReadOptions {
-        cardinality: arguments.cardinality,
-        fallback_cardinality: model.as_ref().map(|model| model.classes.len()),
-    };
-    let loaded = read_matrix(&arguments.matrix, &options)?;
-    let matrix = loaded.matrix;
-    let gold = match (&arguments.gold, loaded.gold) {
-        (Some(spec), _) => Some(read_gold(spec, matrix.classes())?),
-        (None, gold) => gold,
-    };
+    let (matrix, gold, model) = read_inputs(&arguments)?;
     let analysis = analyze(&matrix, gold.as_deref(), model.as_ref())
         .with_context(|| format!("analysing `{}`", arguments.matrix.display()))?;
     let colour = std::io::stdout().is_terminal()
@@ -141,6 +121,35 @@ pub fn run(arguments: AnalyzeArguments) -> anyhow::Result<()> {
         super::note!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The matrix, its gold labels (--gold, or a WRENCH split's own) and the model, once the
+/// outputs are known not to replace them.
+fn read_inputs(
+    arguments: &AnalyzeArguments,
+) -> anyhow::Result<(labelgen::LabelMatrix, Option<Vec<i64>>, Option<FittedModel>)> {
+    let mut inputs = files_read(&arguments.matrix);
+    inputs.extend(arguments.model.iter().chain(&arguments.data).cloned());
+    inputs.extend(super::spec_file(&arguments.gold));
+    let outputs: Vec<PathBuf> = arguments
+        .output
+        .iter()
+        .chain(&arguments.html)
+        .cloned()
+        .collect();
+    super::check_outputs(&outputs, &inputs)?;
+    let model = arguments.model.as_deref().map(read_model).transpose()?;
+    let options = ReadOptions {
+        cardinality: arguments.cardinality,
+        fallback_cardinality: model.as_ref().map(|model| model.classes.len()),
+    };
+    let loaded = read_matrix(&arguments.matrix, &options)?;
+    let matrix = loaded.matrix;
+    let gold = match (&arguments.gold, loaded.gold) {
+        (Some(spec), _) => Some(read_gold(spec, matrix.classes())?),
+        (None, gold) => gold,
+    };
+    Ok((matrix, gold, model))
 }
 
 /// The sample rows of one LF (--lf), as text or JSON.

@@ -8,10 +8,8 @@ use clap::{Args, ValueEnum};
 use labelgen::io::gold::read_gold;
 use labelgen::io::matrix_read::{ReadOptions, files_read, read_matrix};
 use labelgen::matrix::LabelMatrix;
-use labelgen::model::gold::{GoldRows, fit_with_gold};
-use labelgen::model::{
-    ClassBalance, FitError, FitOptions, FittedModel, ModelKind, fit, write_model,
-};
+use labelgen::model::gold::{GoldRows, fit_with_optional_gold};
+use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, write_model};
 use labelgen::statistics::Statistics;
 use labelgen::stats::PatternCounts;
 
@@ -126,7 +124,13 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
         None => None,
     };
     let (fitted, (fingerprint, coverage)) = rayon::join(
-        || fit_model(kind, stats, labelled.as_ref(), (&lfs, &classes), &options),
+        || {
+            let gold = labelled.as_ref().map(|(votes, gold)| GoldRows {
+                matrix: votes,
+                classes: gold,
+            });
+            fit_with_optional_gold(kind, stats, gold, &lfs, &classes, &options, String::new())
+        },
         || training.summary(),
     );
     let mut model = fitted.with_context(|| {
@@ -142,27 +146,6 @@ pub fn run(arguments: FitArguments) -> anyhow::Result<()> {
     write_model(&arguments.output, &model)?;
     super::write_stdout(format_args!("{}", describe(&model, &coverage, stats.len())))?;
     Ok(())
-}
-
-/// A model of `kind` fitted to `stats`, or, with gold rows (`labelled`: their votes and
-/// classes), the model fitted with them.
-fn fit_model(
-    kind: ModelKind,
-    stats: &PatternCounts,
-    labelled: Option<&(LabelMatrix, Vec<i64>)>,
-    (lfs, classes): (&[String], &[String]),
-    options: &FitOptions,
-) -> Result<FittedModel, FitError> {
-    match labelled {
-        Some((votes, gold)) => {
-            let rows = GoldRows {
-                matrix: votes,
-                classes: gold,
-            };
-            fit_with_gold(stats, rows, lfs, classes, options, String::new())
-        }
-        None => fit(kind, stats, lfs, classes, options, String::new()),
-    }
 }
 
 /// What a model is fitted on: a label matrix, or the merged statistics of shards.

@@ -280,53 +280,9 @@ pub fn train<S: AsRef<str> + Sync>(
             rows.targets.ncols()
         )));
     }
-    let kept: Vec<usize> = (0..rows.texts.len())
-        .filter(|row| rows.keep[*row])
-        .collect();
-    if kept.is_empty() {
-        return Err(ClassifierError::Empty(
-            " after leaving out the rows no LF covered".to_owned(),
-        ));
-    }
+    let (kept, targets) = kept_targets(rows, k)?;
     let texts: Vec<&str> = kept.iter().map(|row| rows.texts[*row].as_ref()).collect();
-    let mut targets = Vec::with_capacity(kept.len() * k);
-    for row in &kept {
-        let target = rows.targets.row(*row);
-        if rows.hard {
-            targets.extend(one_hot(target));
-        } else {
-            let total: f64 = target.sum();
-            if total.is_nan() || total <= 0.0 || target.iter().any(|p| !p.is_finite() || *p < 0.0) {
-                return Err(ClassifierError::Invalid(format!(
-                    "row {row} (counting from 0): the class probabilities {target} are not a \
-                     distribution"
-                )));
-            }
-            targets.extend(target.iter().map(|p| p / total));
-        }
-    }
-    let class_weight: Vec<f64> = match &options.class_weights {
-        ClassWeights::None => vec![1.0; k],
-        ClassWeights::Balanced => {
-            let mut mass = vec![0.0; k];
-            for target in targets.chunks_exact(k) {
-                for (total, p) in mass.iter_mut().zip(target) {
-                    *total += p;
-                }
-            }
-            let n = kept.len() as f64;
-            mass.iter()
-                .map(|m| if *m > 0.0 { n / (k as f64 * m) } else { 0.0 })
-                .collect()
-        }
-        ClassWeights::Given(weights) if weights.len() == k => weights.clone(),
-        ClassWeights::Given(weights) => {
-            return Err(ClassifierError::Invalid(format!(
-                "{} class weights for {k} classes",
-                weights.len()
-            )));
-        }
-    };
+    let class_weight = class_weights(&options.class_weights, &targets, k)?;
     let weights: Vec<f64> = targets
         .chunks_exact(k)
         .map(|target| target.iter().zip(&class_weight).map(|(p, w)| p * w).sum())
@@ -366,16 +322,7 @@ pub fn train<S: AsRef<str> + Sync>(
             (theta, l2, report, Vec::new())
         }
     };
-    let weights = idf
-        .iter()
-        .enumerate()
-        .filter_map(|(feature, (bucket, _))| {
-            let row = &theta[feature * k..(feature + 1) * k];
-            row.iter()
-                .any(|w| *w != 0.0)
-                .then(|| (*bucket, row.to_vec()))
-        })
-        .collect();
+    let weights = nonzero_weights(&idf, &theta, k);
     Ok(Classifier {
         format_version: CLASSIFIER_FORMAT_VERSION,
         kind: "classifier".to_owned(),
@@ -396,6 +343,84 @@ pub fn train<S: AsRef<str> + Sync>(
             labels_hash: None,
         },
     })
+}
+
+/// The rows to train on (`keep`) and their targets, row-major: each row's probabilities
+/// normalised to sum to 1, or one-hot with `hard`. Refuses no row and a row that is not a
+/// distribution.
+fn kept_targets<S: AsRef<str>>(
+    rows: &TrainingRows<'_, S>,
+    k: usize,
+) -> Result<(Vec<usize>, Vec<f64>), ClassifierError> {
+    let kept: Vec<usize> = (0..rows.texts.len())
+        .filter(|row| rows.keep[*row])
+        .collect();
+    if kept.is_empty() {
+        return Err(ClassifierError::Empty(
+            " after leaving out the rows no LF covered".to_owned(),
+        ));
+    }
+    let mut targets = Vec::with_capacity(kept.len() * k);
+    for row in &kept {
+        let target = rows.targets.row(*row);
+        if rows.hard {
+            targets.extend(one_hot(target));
+        } else {
+            let total: f64 = target.sum();
+            if total.is_nan() || total <= 0.0 || target.iter().any(|p| !p.is_finite() || *p < 0.0) {
+                return Err(ClassifierError::Invalid(format!(
+                    "row {row} (counting from 0): the class probabilities {target} are not a \
+                     distribution"
+                )));
+            }
+            targets.extend(target.iter().map(|p| p / total));
+        }
+    }
+    Ok((kept, targets))
+}
+
+/// Each class's weight: 1, `n / (k · n_c)` with `n_c` the class's expected count under the
+/// `targets` (balanced), or as given (one a class).
+fn class_weights(
+    weights: &ClassWeights,
+    targets: &[f64],
+    k: usize,
+) -> Result<Vec<f64>, ClassifierError> {
+    Ok(match weights {
+        ClassWeights::None => vec![1.0; k],
+        ClassWeights::Balanced => {
+            let mut mass = vec![0.0; k];
+            for target in targets.chunks_exact(k) {
+                for (total, p) in mass.iter_mut().zip(target) {
+                    *total += p;
+                }
+            }
+            let n = (targets.len() / k) as f64;
+            mass.iter()
+                .map(|m| if *m > 0.0 { n / (k as f64 * m) } else { 0.0 })
+                .collect()
+        }
+        ClassWeights::Given(weights) if weights.len() == k => weights.clone(),
+        ClassWeights::Given(weights) => {
+            return Err(ClassifierError::Invalid(format!(
+                "{} class weights for {k} classes",
+                weights.len()
+            )));
+        }
+    })
+}
+
+/// The weights of the features (hash buckets) with any nonzero weight, by bucket.
+fn nonzero_weights(idf: &[(u32, f32)], theta: &[f64], k: usize) -> Vec<(u32, Vec<f64>)> {
+    idf.iter()
+        .enumerate()
+        .filter_map(|(feature, (bucket, _))| {
+            let row = &theta[feature * k..(feature + 1) * k];
+            row.iter()
+                .any(|w| *w != 0.0)
+                .then(|| (*bucket, row.to_vec()))
+        })
+        .collect()
 }
 
 /// Iterations per early-stopping round.

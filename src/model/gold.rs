@@ -122,6 +122,24 @@ fn held_out_accuracy(model: &FittedModel, gold: &GoldRows, rows: &[(usize, i64)]
     right
 }
 
+/// A model of `kind` fitted to `stats` ([`fit`]), or, with labelled rows, the model they
+/// choose and enter ([`fit_with_gold`]; `kind` is then not used). What `labelgen fit` and the
+/// Python package's `fit` call.
+pub fn fit_with_optional_gold(
+    kind: super::ModelKind,
+    stats: &PatternCounts,
+    gold: Option<GoldRows>,
+    lfs: &[String],
+    classes: &[String],
+    options: &FitOptions,
+    training_fingerprint: String,
+) -> Result<FittedModel, FitError> {
+    match gold {
+        Some(gold) => fit_with_gold(stats, gold, lfs, classes, options, training_fingerprint),
+        None => fit(kind, stats, lfs, classes, options, training_fingerprint),
+    }
+}
+
 /// Choose a model by its cross-validated accuracy on `gold` and fit it on `stats` and every
 /// labelled row (see the module documentation). `lfs`, `classes` and the fingerprint are the
 /// training matrix's, as for [`fit`].
