@@ -128,6 +128,17 @@ def test_errors_name_what_is_wrong(local_spark, comments, tmp_path):
         lgs.label(votes, other)
 
 
+def check_plugin_against_cli(spark, comments, comments_csv, plugin, folder, partitions: int):
+    """labelgen.spark.apply with the LFs of a plugin library alone gives `labelgen apply
+    --plugin`'s votes on the same comments; the DataFrame of the comments it applied them to."""
+    run_cli("apply", comments_csv, "--plugin", plugin, "--id-column", "id", "-o", folder / "L.parquet", "-q")
+    lfs = lg.LabelingFunctions.load([], plugins=[plugin])
+    df = spark.createDataFrame(comments.to_pandas()).repartition(partitions)
+    ours = by_id(pa.Table.from_pandas(lgs.apply(df, lfs, id_column="id").toPandas(), preserve_index=False))
+    theirs = by_id(pq.read_table(folder / "L.parquet"))
+    for name in lfs.names:
+        assert ours.column(name).to_numpy().astype(np.int8).tobytes() == theirs.column(name).to_numpy().tobytes(), name
+    return df
 
 
 def test_a_plugin_is_shipped_to_the_executors_and_loaded_once_per_worker(local_spark, comments, comments_csv,
@@ -135,14 +146,7 @@ def test_a_plugin_is_shipped_to_the_executors_and_loaded_once_per_worker(local_s
     """A plugin library, shipped by addFile and loaded from the executors' copies, gives the
     command line's votes; each Python worker process loads the LF set once, however many
     partitions it runs."""
-    run_cli("apply", comments_csv, "--plugin", youtube_plugin, "--id-column", "id", "-o", tmp_path / "L.parquet", "-q")
-    lfs = lg.LabelingFunctions.load([], plugins=[youtube_plugin])
-    df = local_spark.createDataFrame(comments.to_pandas()).repartition(6)
-    ours = by_id(pa.Table.from_pandas(lgs.apply(df, lfs, id_column="id").toPandas(), preserve_index=False))
-    theirs = by_id(pq.read_table(tmp_path / "L.parquet"))
-    for name in lfs.names:
-        assert ours.column(name).to_numpy().astype(np.int8).tobytes() == theirs.column(name).to_numpy().tobytes(), name
-
+    df = check_plugin_against_cli(local_spark, comments, comments_csv, youtube_plugin, tmp_path, 6)
     files, plugins = [], [os.path.basename(youtube_plugin)]
 
     def probe(batches):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LFS_TOML
-from test_spark import check_against_cli, cli, comments, session  # noqa: F401 (fixtures)
+from test_spark import check_against_cli, check_plugin_against_cli, cli, comments, session  # noqa: F401 (fixtures)
 
 pyspark = pytest.importorskip("pyspark")
 
@@ -92,23 +92,8 @@ def test_a_plugin_runs_on_the_cluster_from_the_workers_copies(standalone, commen
                                                                tmp_path):
     """A plugin library on the cluster: the workers load their own shipped copies, and the votes
     are the command line's."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    import labelgen as lg
-    from conftest import run_cli
-    from labelgen import spark as lgs
-    from test_spark import by_id
-
     spark, _ = standalone
-    run_cli("apply", comments_csv, "--plugin", youtube_plugin, "--id-column", "id", "-o", tmp_path / "L.parquet", "-q")
-    lfs = lg.LabelingFunctions.load([], plugins=[youtube_plugin])
-    df = spark.createDataFrame(comments.to_pandas()).repartition(4)
-    ours = by_id(pa.Table.from_pandas(lgs.apply(df, lfs, id_column="id").toPandas(), preserve_index=False))
-    theirs = by_id(pq.read_table(tmp_path / "L.parquet"))
-    for name in lfs.names:
-        assert ours.column(name).to_numpy().astype(np.int8).tobytes() == theirs.column(name).to_numpy().tobytes(), name
+    check_plugin_against_cli(spark, comments, comments_csv, youtube_plugin, tmp_path, 4)
 
     def where(_):
         from pyspark import SparkFiles
