@@ -8,7 +8,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use labelgen::model::{FitOptions, ModelKind, fit};
-use labelgen::stats::PatternCounts;
+use labelgen::patterns::PatternCounts;
 
 mod common;
 use common::matrix_group;

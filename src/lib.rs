@@ -45,11 +45,11 @@ pub mod lf;
 pub mod matrix;
 pub mod metrics;
 pub mod model;
+pub mod patterns;
 pub mod pipeline;
 pub mod provenance;
 pub mod report;
 pub mod statistics;
-pub mod stats;
 pub mod table;
 #[cfg(test)]
 mod test_support;

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::io::atomic::{AtomicFile, OutputError};
 use crate::matrix::{ABSTAIN, LabelMatrix, MAX_CLASSES};
-use crate::stats::PatternCounts;
+use crate::patterns::PatternCounts;
 
 /// The file's first bytes: what it is and its format version.
 const MAGIC: &[u8; 8] = b"LGSTATS1";

@@ -10,8 +10,8 @@ use labelgen::io::matrix_read::{ReadOptions, files_read, read_matrix};
 use labelgen::matrix::LabelMatrix;
 use labelgen::model::gold::{GoldRows, fit_with_optional_gold};
 use labelgen::model::{ClassBalance, FitOptions, FittedModel, ModelKind, write_model};
+use labelgen::patterns::PatternCounts;
 use labelgen::statistics::Statistics;
-use labelgen::stats::PatternCounts;
 
 /// The models, as the CLI names them.
 #[derive(Clone, Copy, Debug, ValueEnum)]

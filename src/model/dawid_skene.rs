@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Diagnostics, FitError, FitOptions, FittedModel, Parameters, fixed_balance, majority, softmax,
 };
-use crate::stats::{PatternCounts, Vote};
+use crate::patterns::{PatternCounts, Vote};
 
 /// Patterns per parallel work item.
 const PATTERN_CHUNK: usize = 4096;

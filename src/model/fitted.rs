@@ -10,7 +10,7 @@ use super::{
     gold, hyper, majority, snorkel,
 };
 use crate::matrix::{ABSTAIN, LabelMatrix};
-use crate::stats::Vote;
+use crate::patterns::Vote;
 
 /// What happened while fitting.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ClassBalance, FitError, FitOptions, FittedModel, ModelKind, fit};
 use crate::matrix::LabelMatrix;
-use crate::stats::PatternCounts;
+use crate::patterns::PatternCounts;
 
 /// The models compared, the default first (it wins ties).
 pub const CANDIDATES: [ModelKind; 5] = [
@@ -110,7 +110,7 @@ fn held_out_accuracy(model: &FittedModel, gold: &GoldRows, rows: &[(usize, i64)]
             .iter()
             .enumerate()
             .filter(|(_, vote)| **vote >= 0)
-            .map(|(lf, vote)| crate::stats::Vote::new(lf, *vote as u8))
+            .map(|(lf, vote)| crate::patterns::Vote::new(lf, *vote as u8))
             .collect();
         model.posterior(&votes, &mut out);
         let best = out.iter().cloned().fold(f64::MIN, f64::max);

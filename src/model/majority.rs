@@ -4,7 +4,7 @@
 use super::{
     ClassBalance, Diagnostics, FitError, FitOptions, FittedModel, Parameters, fixed_balance,
 };
-use crate::stats::{PatternCounts, Vote};
+use crate::patterns::{PatternCounts, Vote};
 
 /// `P(Y | votes)` of majority vote: uniform over the classes with the most votes.
 pub fn posterior(votes: &[Vote], out: &mut [f64]) {

@@ -25,7 +25,7 @@ pub use fitted::{AlignError, BalanceChoice, BalanceTest, Diagnostics, FittedMode
 pub use options::{ClassBalance, FitOptions, ModelKind, RecordedOptions, UnknownModelKind};
 
 pub use crate::hard_labels::{TieBreak, hard_labels, row_key_hash};
-use crate::stats::PatternCounts;
+use crate::patterns::PatternCounts;
 
 /// Errors fitting a model.
 #[derive(Debug, thiserror::Error)]

@@ -259,7 +259,7 @@ mod tests {
     use super::*;
     use crate::matrix::LabelMatrix;
     use crate::model::{ClassBalance, FitOptions, fit};
-    use crate::stats::PatternCounts;
+    use crate::patterns::PatternCounts;
 
     /// Every model labelgen fits passes the checks on load, across models, class counts, class
     /// balances and sparse or dense votes (the checks must never refuse a genuine file), and

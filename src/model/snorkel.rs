@@ -19,7 +19,7 @@ use super::{
     ClassBalance, Diagnostics, FitError, FitOptions, FittedModel, Parameters, fixed_balance,
     softmax,
 };
-use crate::stats::{PatternCounts, Vote};
+use crate::patterns::{PatternCounts, Vote};
 
 const LEARNING_RATE: f64 = 0.01;
 const MOMENTUM: f64 = 0.9;

@@ -6,7 +6,7 @@ use labelgen::matrix::LabelMatrix;
 use labelgen::model::{
     BalanceChoice, BalanceTest, ClassBalance, FitOptions, FittedModel, ModelKind, fit,
 };
-use labelgen::stats::PatternCounts;
+use labelgen::patterns::PatternCounts;
 
 use crate::synthetic::{crowd_binary, imbalanced_binary, side_by_side, synthetic};
 

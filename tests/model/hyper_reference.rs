@@ -6,7 +6,7 @@ use std::path::Path;
 use labelgen::io::matrix_read::{ReadOptions, read_matrix};
 use labelgen::matrix::LabelMatrix;
 use labelgen::model::{FitOptions, FittedModel, ModelKind, fit};
-use labelgen::stats::PatternCounts;
+use labelgen::patterns::PatternCounts;
 use ndarray::Array2;
 
 fn fixture(name: &str) -> Vec<Vec<f64>> {

@@ -5,7 +5,7 @@ use std::path::Path;
 use labelgen::io::matrix_read::{ReadOptions, read_matrix};
 use labelgen::matrix::LabelMatrix;
 use labelgen::model::{FitOptions, ModelKind, fit};
-use labelgen::stats::PatternCounts;
+use labelgen::patterns::PatternCounts;
 
 fn youtube_train() -> LabelMatrix {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/youtube/train.json");

@@ -2,7 +2,7 @@
 //! its coverage; when it votes it is right with its accuracy, else names a wrong class
 //! uniformly. Generated with the seeded generator in `synthetic.rs`.
 
-use labelgen::stats::PatternCounts;
+use labelgen::patterns::PatternCounts;
 
 use crate::synthetic::{fit_generative, synthetic};
 

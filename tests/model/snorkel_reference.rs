@@ -5,7 +5,7 @@ use std::path::Path;
 
 use labelgen::io::matrix_read::{ReadOptions, read_matrix};
 use labelgen::model::{FitOptions, ModelKind, fit};
-use labelgen::stats::PatternCounts;
+use labelgen::patterns::PatternCounts;
 
 #[test]
 fn snorkel_model_reproduces_snorkel_probabilities() {

@@ -3,7 +3,7 @@
 
 use labelgen::matrix::LabelMatrix;
 use labelgen::model::{FitOptions, FittedModel, ModelKind, fit};
-use labelgen::stats::PatternCounts;
+use labelgen::patterns::PatternCounts;
 use ndarray::Array2;
 
 /// SplitMix64: a small, well-known seeded generator.

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::posterior::{GenerativeParameters, normalise, prior_accuracy};
 use super::{FLOOR, PATTERN_CHUNK};
 use crate::model::majority;
-use crate::stats::{PatternCounts, Vote};
+use crate::patterns::{PatternCounts, Vote};
 
 /// Expected counts from one E-step: the sufficient statistics of the M-step and the gradient.
 #[derive(Clone, Debug)]

@@ -93,7 +93,7 @@ use super::{
     BalanceChoice, BalanceTest, ClassBalance, Diagnostics, FitError, FitOptions, FittedModel,
     Parameters, chi_squared, fixed_balance,
 };
-use crate::stats::PatternCounts;
+use crate::patterns::PatternCounts;
 
 mod em;
 mod objective;
@@ -521,7 +521,7 @@ fn optimum_sampling_above(
 mod tests {
     use super::*;
     use crate::matrix::LabelMatrix;
-    use crate::stats::Vote;
+    use crate::patterns::Vote;
     use ndarray::array;
 
     fn small_stats(cardinality: usize) -> PatternCounts {

@@ -11,7 +11,7 @@ use super::em::{
 use super::posterior::GenerativeParameters;
 use super::{CONFUSION_PRIOR_SCALE, FLOOR, PRIOR_ACCURACY};
 use crate::model::softmax;
-use crate::stats::PatternCounts;
+use crate::patterns::PatternCounts;
 
 /// Where each parameter sits in the unconstrained vector optimised by L-BFGS, and how it maps
 /// to probabilities:

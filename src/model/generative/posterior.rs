@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PRIOR_ACCURACY;
 use crate::matrix::voted_mask;
-use crate::stats::Vote;
+use crate::patterns::Vote;
 
 /// The fitted parameters.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

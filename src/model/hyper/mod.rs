@@ -35,7 +35,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Diagnostics, FitError, FitOptions, FittedModel, Parameters};
-use crate::stats::{PatternCounts, Vote};
+use crate::patterns::{PatternCounts, Vote};
 
 /// The bundled weights (see the module documentation).
 const WEIGHTS: &str = include_str!("weights.json");

@@ -10,12 +10,12 @@ use crate::endmodel::{Classifier, read_classifier};
 use crate::io::open::read_columns;
 use crate::labels::{score_model, score_probabilities};
 use crate::model::{FittedModel, ModelKind, TieBreak, fit};
+use crate::patterns::PatternCounts;
 use crate::pipeline::cache::key;
 use crate::pipeline::config::Project;
 use crate::pipeline::manifest::CacheOutcome;
 use crate::pipeline::metrics::{MethodScores, Metrics, SplitMetrics};
 use crate::pipeline::{PipelineError, Runner, stage_error, version};
-use crate::stats::PatternCounts;
 
 /// Evaluate the label model, majority vote and the end model on the gold splits; returns the
 /// metrics.

@@ -11,12 +11,12 @@ use crate::matrix::LabelMatrix;
 use crate::model::{
     ClassBalance, FitOptions, FittedModel, ModelKind, RecordedOptions, TieBreak, fit, write_model,
 };
+use crate::patterns::PatternCounts;
 use crate::pipeline::cache::key;
 use crate::pipeline::config::{ModelChoice, Project};
 use crate::pipeline::manifest::CacheOutcome;
 use crate::pipeline::metrics::{Candidate, MethodScores, Selection};
 use crate::pipeline::{PipelineError, Runner, stage_error, stage_failure, version};
-use crate::stats::PatternCounts;
 
 /// Fit the label model on the train split (or choose one on dev gold with `auto`).
 pub(in crate::pipeline) fn fit_stage(
