@@ -205,6 +205,31 @@ def test_the_end_model_is_the_command_lines(lfs, comments_csv, cli_matrix, tmp_p
     assert accuracy > 0.8, accuracy
 
 
+def test_the_end_model_selects_on_validation_rows_as_the_command_line_does(lfs, comments_csv, tmp_path):
+    """With validation rows, `lg.train` chooses the L2 strength and the stopping point as
+    `labelgen train --valid` does: the same classifier file."""
+    df = pl.read_csv(comments_csv)
+    L = lfs.apply(df, id_column="id")
+    labels = lg.fit(L).label(L, keep=df.select("text"))
+    pq.write_table(labels, tmp_path / "labels.parquet")
+    valid = df[::7]
+    valid.write_csv(tmp_path / "valid.csv")
+    run_cli("train", tmp_path / "labels.parquet", "-o", tmp_path / "clf.json", "--valid", tmp_path / "valid.csv",
+            "--valid-gold", "label", "--max-iterations", "30")
+    clf = lg.train(labels, texts=df["text"], valid=(valid["text"], valid["label"]), max_iterations=30)
+    with open(tmp_path / "clf.json") as handle:
+        theirs = json.load(handle)
+    theirs["training"]["labels_hash"] = None
+    ours = clf.training
+    assert len(ours["validation"]) == 3, ours["validation"]
+    assert ours == theirs["training"]
+    clf.save(tmp_path / "py_clf.json")
+    with open(tmp_path / "py_clf.json") as handle:
+        saved = json.load(handle)
+    saved["training"]["labels_hash"] = None
+    assert saved == theirs
+
+
 def test_the_end_model_refuses_bad_input(lfs, comments_csv):
     df = pl.read_csv(comments_csv)
     L = lfs.apply(df)
