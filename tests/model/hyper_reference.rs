@@ -56,14 +56,19 @@ fn assert_matches(matrix: &LabelMatrix, ours: &Array2<f64>, reference: &[Vec<f64
     }
 }
 
-#[test]
-fn hyper_model_reproduces_hyperlm_on_the_youtube_train_split() {
+/// The bundled youtube train split's label matrix.
+fn youtube_train() -> labelgen::io::matrix_read::LoadedMatrix {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let train = read_matrix(
+    read_matrix(
         &root.join("datasets/youtube/train.json"),
         &ReadOptions::default(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn hyper_model_reproduces_hyperlm_on_the_youtube_train_split() {
+    let train = youtube_train();
     let model = fit_hyper(&train.matrix);
     let ours = model.predict_proba(&train.matrix);
     assert_matches(&train.matrix, &ours, &fixture("youtube_train_proba.csv"));
@@ -92,12 +97,7 @@ fn hyper_model_reproduces_hyperlm_with_three_classes() {
 /// and reloaded model labels the training rows exactly as the fit did.
 #[test]
 fn a_saved_hyper_model_labels_as_the_fit_did() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let train = read_matrix(
-        &root.join("datasets/youtube/train.json"),
-        &ReadOptions::default(),
-    )
-    .unwrap();
+    let train = youtube_train();
     let model = fit_hyper(&train.matrix);
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("hyper.json");
