@@ -13,14 +13,13 @@ Usage: flyingsquid_reference.py DATASET_DIR
 Needs flyingsquid==0.0.0a0 with pgmpy==0.1.12 (it imports pgmpy's MarkovModel, gone from later
 versions), numpy<2, networkx<3, scikit-learn.
 """
-import json
 import os
 import sys
 
 import numpy as np
 from flyingsquid.label_model import LabelModel
 
-from wrench_scores import load, print_scores, test_split
+from wrench_scores import cardinality, load, print_scores, random_tie_break, test_split
 
 # Random tie-breaks, as Snorkel's `tie_break_policy="random"` (its own generator, fixed seed).
 TIE_SEED = 123
@@ -40,8 +39,7 @@ def positive_probability(L_train, L_test, positive, share):
 
 def main():
     directory = sys.argv[1]
-    with open(os.path.join(directory, "label.json")) as handle:
-        k = len(json.load(handle))
+    k = cardinality(directory)
     L_train, _ = load(os.path.join(directory, "train.json"))
     L_test, y_test = load(test_split(directory))
     if k == 2:
@@ -51,10 +49,7 @@ def main():
         scores = np.stack([positive_probability(L_train, L_test, c, 1 / k) for c in range(k)], axis=1)
         totals = scores.sum(axis=1, keepdims=True)
         proba = np.where(totals > 0, scores / np.where(totals > 0, totals, 1), 1 / k)
-    rng = np.random.default_rng(TIE_SEED)
-    # Among the classes within 1e-9 of the row's largest probability, one at random.
-    ties = proba >= proba.max(axis=1, keepdims=True) - 1e-9
-    predicted = np.array([rng.choice(np.flatnonzero(row)) for row in ties])
+    predicted = random_tie_break(proba, TIE_SEED, tolerance=1e-9)
     print_scores(directory, "flyingsquid", predicted, L_test, y_test)
 
 

@@ -12,7 +12,6 @@
 
 Needs hyperlm==0.0.5 and torch (1.13.1 used here, see TOOLCHAIN notes), numpy, scikit-learn.
 """
-import json
 import os
 import sys
 
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 from hyperlm import HyperLabelModel
 
-from wrench_scores import load, print_scores, test_split
+from wrench_scores import cardinality, load, print_scores, random_tie_break, test_split
 
 
 def fixtures(out):
@@ -44,18 +43,14 @@ def fixtures(out):
 
 def peer(directory):
     torch.set_num_threads(1)
-    with open(os.path.join(directory, "label.json")) as handle:
-        k = len(json.load(handle))
+    k = cardinality(directory)
     votes, gold = load(test_split(directory))
     proba = HyperLabelModel(device="cpu").infer(votes, return_probs=True)
     # hyperlm counts classes from the largest vote and drops trailing all-abstain rows: pad.
     full = np.full((len(votes), k), 1.0 / k)
     full[: proba.shape[0], : proba.shape[1]] = proba
     full[~(votes != -1).any(axis=1)] = 1.0 / k
-    random = np.random.default_rng(123)
-    best = full.max(axis=1, keepdims=True)
-    tied = full >= best - 1e-12
-    predicted = np.array([random.choice(np.flatnonzero(row)) for row in tied])
+    predicted = random_tie_break(full)
     print_scores(directory, "hyperlm", predicted, votes, gold)
 
 

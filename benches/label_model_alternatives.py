@@ -14,7 +14,6 @@ random tie-break, seeded), against majority vote:
 
 Usage: PY benches/label_model_alternatives.py DATASET_DIR ...   (NumPy, scikit-learn; a release build)
 """
-import json
 import os
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wrench_scores import load, test_split  # noqa: E402
+from wrench_scores import cardinality, load, random_tie_break, test_split  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 
 LABELGEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "release", "labelgen")
@@ -135,9 +134,7 @@ def labelgen_probabilities(directory, test, work, model):
 
 
 def scores(P, L, gold, seed=123):
-    random = np.random.default_rng(seed)
-    tied = P >= P.max(axis=1, keepdims=True) - 1e-12
-    predicted = np.array([random.choice(np.flatnonzero(row)) for row in tied])
+    predicted = random_tie_break(P, seed)
     covered = (L >= 0).any(axis=1) & (gold >= 0)
     return ((predicted[covered] == gold[covered]).mean(),
             f1_score(gold[covered], predicted[covered], average="macro"))
@@ -152,8 +149,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         for directory in sys.argv[1:]:
             name = os.path.basename(directory.rstrip("/"))
-            with open(os.path.join(directory, "label.json")) as handle:
-                k = len(json.load(handle))
+            k = cardinality(directory)
             L_train, _ = load(os.path.join(directory, "train.json"))
             test = test_split(directory)
             L_test, gold = load(test)

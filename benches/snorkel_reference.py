@@ -8,7 +8,6 @@ defaults otherwise (SGD with momentum 0.9, uniform class balance, prec_init 0.7,
 
 Usage: snorkel_reference.py DATASET_DIR OUT.csv   (needs snorkel==0.10.0, torch==1.13.1)
 """
-import json
 import os
 import sys
 
@@ -16,14 +15,13 @@ import numpy as np
 import torch
 from snorkel.labeling.model import LabelModel, MajorityLabelVoter
 
-from wrench_scores import load, print_scores, test_split
+from wrench_scores import cardinality, load, print_scores, test_split
 
 
 def main():
     torch.set_num_threads(1)
     directory, out = sys.argv[1], sys.argv[2]
-    with open(os.path.join(directory, "label.json")) as handle:
-        k = len(json.load(handle))
+    k = cardinality(directory)
     L_train, _ = load(os.path.join(directory, "train.json"))
     L_test, y_test = load(test_split(directory))
     model = LabelModel(cardinality=k, verbose=False)

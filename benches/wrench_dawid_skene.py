@@ -13,13 +13,12 @@ no test split), scores printed in compare_models.py's format with the random tie
 
 Usage: wrench_dawid_skene.py DATASET_DIR   (NumPy, scikit-learn)
 """
-import json
 import os
 import sys
 
 import numpy as np
 
-from wrench_scores import load, print_scores, test_split
+from wrench_scores import cardinality, load, print_scores, random_tie_break, test_split
 
 
 def outcomes(L, k):
@@ -68,16 +67,12 @@ def fit(L, k, steps=10_000, tolerance=1e-5):
 
 def main():
     directory = sys.argv[1]
-    with open(os.path.join(directory, "label.json")) as handle:
-        k = len(json.load(handle))
+    k = cardinality(directory)
     L_train, _ = load(os.path.join(directory, "train.json"))
     L_test, y_test = load(test_split(directory))
     marginals, rates = fit(L_train, k)
     proba = e_step(outcomes(L_test, k), marginals, rates)
-    random = np.random.default_rng(123)
-    best = proba.max(axis=1, keepdims=True)
-    tied = proba >= best - 1e-12
-    predicted = np.array([random.choice(np.flatnonzero(row)) for row in tied])
+    predicted = random_tie_break(proba)
     print_scores(directory, "wrench-dawid-skene", predicted, L_test, y_test)
 
 

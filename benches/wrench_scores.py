@@ -25,6 +25,20 @@ def test_split(directory):
     return test if os.path.exists(test) else os.path.join(directory, "valid.json")
 
 
+def cardinality(directory):
+    """The number of classes of a WRENCH dataset (its label.json)."""
+    with open(os.path.join(directory, "label.json")) as handle:
+        return len(json.load(handle))
+
+
+def random_tie_break(proba, seed=123, tolerance=1e-12):
+    """Hard labels of a rows x classes probability table: among the classes within `tolerance`
+    of a row's largest probability, one drawn with NumPy's generator seeded with `seed`."""
+    random = np.random.default_rng(seed)
+    tied = proba >= proba.max(axis=1, keepdims=True) - tolerance
+    return np.array([random.choice(np.flatnonzero(row)) for row in tied])
+
+
 def print_scores(directory, model, predicted, L_test, y_test):
     """Accuracy and macro-F1 of `predicted` over all rows and over covered rows, rows whose
     gold label is unknown (-1) left out."""
