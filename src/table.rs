@@ -41,6 +41,21 @@ pub struct ColumnRequest {
     pub column_type: Option<ColumnType>,
 }
 
+impl ColumnRequest {
+    /// The column `name` in its own type.
+    pub fn own_type(name: impl Into<String>) -> ColumnRequest {
+        ColumnRequest {
+            name: name.into(),
+            column_type: None,
+        }
+    }
+
+    /// One request per name, each column in its own type.
+    pub fn own_types(names: &[String]) -> Vec<ColumnRequest> {
+        names.iter().map(ColumnRequest::own_type).collect()
+    }
+}
+
 /// The values of a column.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {

@@ -66,13 +66,7 @@ pub fn cell(column: &Column, row: usize) -> Option<String> {
 /// as `apply` reads it: the column names and the rows, or the error.
 pub fn read_table(path: &Path, batch_rows: usize) -> Result<Table, String> {
     let names = column_names(path).map_err(|error| error.to_string())?;
-    let requests: Vec<ColumnRequest> = names
-        .iter()
-        .map(|name| ColumnRequest {
-            name: name.clone(),
-            column_type: None,
-        })
-        .collect();
+    let requests = ColumnRequest::own_types(&names);
     let format = TableFormat::from_path(path).map_err(|error| error.to_string())?;
     let mut source = open_table(path, format, &requests, &|_| String::new(), batch_rows)
         .map_err(|error| error.to_string())?;

@@ -41,13 +41,7 @@ pub fn open_table(
 /// CSV). For carrying source columns into outputs; the file's rows must fit in memory.
 pub fn read_columns(path: &Path, names: &[String]) -> Result<Vec<(String, Column)>, TableError> {
     let format = TableFormat::from_path(path)?;
-    let requests: Vec<ColumnRequest> = names
-        .iter()
-        .map(|name| ColumnRequest {
-            name: name.clone(),
-            column_type: None,
-        })
-        .collect();
+    let requests = ColumnRequest::own_types(names);
     let mut source = open_table(path, format, &requests, &|_| String::new(), 1 << 16)?;
     let mut builders: Vec<Option<ColumnBuilder>> = names.iter().map(|_| None).collect();
     while let Some(read) = source.next_batch()? {
@@ -77,10 +71,7 @@ pub fn read_columns(path: &Path, names: &[String]) -> Result<Vec<(String, Column
 pub fn column_names(path: &Path) -> Result<Vec<String>, TableError> {
     let format = TableFormat::from_path(path)?;
     // Every reader answers a request for a column the table lacks with the columns it has.
-    let probe = [ColumnRequest {
-        name: "\u{0}labelgen: list the columns".to_owned(),
-        column_type: None,
-    }];
+    let probe = [ColumnRequest::own_type("\u{0}labelgen: list the columns")];
     let mut source = match open_table(path, format, &probe, &|_| String::new(), 1) {
         Err(TableError::MissingColumn { available, .. }) => return Ok(available),
         Err(error) => return Err(error),

@@ -334,10 +334,7 @@ impl LfSet {
                 }
             };
         if let Some(id) = id_column {
-            index_of(ColumnRequest {
-                name: id.to_owned(),
-                column_type: None,
-            });
+            index_of(ColumnRequest::own_type(id));
         }
         let inputs = self
             .evaluators
